@@ -1,0 +1,302 @@
+/**
+ * The only reader of `process.env` (SPEC §2). Parsed once with zod; a bad value stops startup with
+ * a message naming the variable. Everything else receives the typed `Config`.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseByteSize, parseDuration } from './duration';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export interface HostPort { host: string; port: number }
+export type RedisConfig =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; name: string }
+  | { kind: 'cluster'; nodes: HostPort[] };
+export interface UpstreamRoute { prefix: string; target: URL }
+
+export interface Config {
+  production: boolean;
+  /** Public base URLs; the first is used to build absolute URLs (redirect URI, logout callback). */
+  ingresses: URL[];
+  oidc: {
+    issuer: URL;
+    clientId: string;
+    clientSecret?: string;
+    clientAuthMethod: ClientAuthMethod;
+    clientJwk?: Record<string, unknown>;
+    scopes: string[];
+    acrValues?: string;
+    uiLocales?: string;
+    resource?: string;
+    postLogoutRedirectUri?: string;
+    provider: 'openid' | 'azure' | 'idporten';
+  };
+  session: {
+    /** First seals, all unseal (rotation). */
+    secrets: string[];
+    maxLifetimeMs: number;
+    inactivityTimeoutMs: number | null;
+    refreshBeforeMs: number;
+  };
+  redis: RedisConfig | null;
+  upstreams: UpstreamRoute[];
+  upstreamMaxBody: number;
+  upstreamTimeoutMs: number;
+  autoLogin: boolean;
+  autoLoginIgnorePaths: string[];
+  errorPath?: string;
+  cookiePrefix: string;
+  /** `Secure` cookies unless every ingress is plain http on a loopback host (SPEC §5). */
+  cookieSecure: boolean;
+  logLevel: LogLevel;
+  metricsAddress: HostPort | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEV_DEFAULTS = {
+  INGRESS: 'http://localhost:3000',
+  OIDC_ISSUER: 'http://localhost:3100',
+  OIDC_CLIENT_ID: 'gatehouse-dev',
+  OIDC_CLIENT_SECRET: 'gatehouse-dev-secret-not-for-production',
+};
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
+const list = (value: string, separator = /,/) => value.split(separator).map((s) => s.trim()).filter(Boolean);
+const optional = z.string().trim().optional().transform((v) => (v ? v : undefined));
+
+const duration = (fallback: string) =>
+  z.string().trim().default(fallback).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 90s, 30m, 10h, 7d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const boolean = z.string().trim().toLowerCase().default('false').transform((value, ctx) => {
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
+  ctx.addIssue({ code: 'custom', message: `"${value}" is not true or false` });
+  return z.NEVER;
+});
+
+function hostPorts(value: string, ctx: z.RefinementCtx): HostPort[] {
+  return list(value).map((entry) => {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port` });
+      return { host: '', port: 0 };
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+function httpUrl(value: string, ctx: z.RefinementCtx, what: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an absolute URL` });
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `${what} must be an http(s) URL, got "${url.protocol}"` });
+    return null;
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: `${what} must not carry a query, fragment or credentials` });
+    return null;
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '') || '/';
+  return url;
+}
+
+const schema = z.object({
+  NODE_ENV: z.string().optional(),
+  INGRESS: z.string().transform((value, ctx) => {
+    const urls = list(value).map((entry) => httpUrl(entry, ctx, 'each ingress'));
+    if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one URL is required' });
+    return urls.filter((u): u is URL => u !== null);
+  }),
+  OIDC_ISSUER: z.string().transform((value, ctx) => httpUrl(value.trim(), ctx, 'the issuer')),
+  OIDC_CLIENT_ID: z.string().trim().min(1, 'is required'),
+  OIDC_CLIENT_SECRET: optional,
+  OIDC_CLIENT_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+  OIDC_CLIENT_JWK: optional.transform((value, ctx) => {
+    if (!value) return undefined;
+    try {
+      const jwk = JSON.parse(value) as Record<string, unknown>;
+      if (typeof jwk !== 'object' || jwk === null || typeof jwk.alg !== 'string' || !('d' in jwk)) throw new Error();
+      return jwk;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a private JWK as JSON, with "alg"' });
+      return z.NEVER;
+    }
+  }),
+  OIDC_SCOPES: optional.transform((v) => (v ? list(v, /[\s,]+/).filter((s) => s !== 'openid') : [])),
+  OIDC_ACR_VALUES: optional,
+  OIDC_UI_LOCALES: optional,
+  OIDC_RESOURCE: optional,
+  OIDC_POST_LOGOUT_REDIRECT_URI: optional,
+  OIDC_PROVIDER: z.enum(['openid', 'azure', 'idporten']).default('openid'),
+  SESSION_SECRET: z.string().transform((value, ctx) => {
+    const secrets = list(value);
+    if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'is required' });
+    if (secrets.some((s) => s.length < 32)) ctx.addIssue({ code: 'custom', message: 'each secret must be at least 32 characters' });
+    return secrets;
+  }),
+  SESSION_MAX_LIFETIME: duration('10h'),
+  SESSION_INACTIVITY_TIMEOUT: optional.transform((value, ctx) => {
+    if (!value || ['off', 'false', '0'].includes(value)) return null;
+    const ms = parseDuration(value);
+    if (ms === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30m)` });
+    return ms;
+  }),
+  SESSION_REFRESH_BEFORE: duration('30s'),
+  REDIS_URL: optional.refine((v) => !v || /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://'),
+  REDIS_SENTINELS: optional.transform((v, ctx) => (v ? hostPorts(v, ctx) : undefined)),
+  REDIS_SENTINEL_NAME: optional,
+  REDIS_CLUSTER_NODES: optional.transform((v, ctx) => (v ? hostPorts(v, ctx) : undefined)),
+  UPSTREAMS: optional.transform((value, ctx) => (value ? parseUpstreams(value, ctx) : [])),
+  UPSTREAM_MAX_BODY: z.string().default('10MB').transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (bytes === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (use e.g. 10MB or 1048576)` });
+    return bytes ?? 0;
+  }),
+  UPSTREAM_TIMEOUT: duration('30s'),
+  AUTO_LOGIN: boolean,
+  AUTO_LOGIN_IGNORE_PATHS: optional.transform((v, ctx) =>
+    (v ? list(v) : []).map((glob) => {
+      if (!glob.startsWith('/')) ctx.addIssue({ code: 'custom', message: `"${glob}" must start with /` });
+      return glob;
+    })),
+  ERROR_PATH: optional.refine((v) => !v || (/^\/(?![/\\])/.test(v) && !/[\s?#]/.test(v)), 'must be a relative path such as /error'),
+  COOKIE_PREFIX: z.string().trim().default('gatehouse').refine((v) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),
+});
+
+function parseUpstreams(value: string, ctx: z.RefinementCtx): UpstreamRoute[] {
+  const routes = list(value).map((entry) => {
+    const eq = entry.indexOf('=');
+    const prefix = eq > 0 ? entry.slice(0, eq).trim().replace(/\/+$/, '') || '/' : '';
+    if (!prefix.startsWith('/') || prefix.startsWith('/oauth2')) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" must be PREFIX=URL with a prefix that starts with / and is not under /oauth2` });
+      return null;
+    }
+    const target = httpUrl(entry.slice(eq + 1).trim(), ctx, 'an upstream');
+    return target ? { prefix, target } : null;
+  });
+  return routes.filter((r): r is UpstreamRoute => r !== null).sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** Parses an environment into a `Config`; throws `ConfigError` listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const production = env.NODE_ENV === 'production';
+  const withDefaults: Record<string, string | undefined> = { ...env };
+  const problems: string[] = [];
+  for (const [name, fallback] of Object.entries(DEV_DEFAULTS)) {
+    if (!withDefaults[name]?.trim()) {
+      if (production) problems.push(`${name}: is required in production`);
+      else withDefaults[name] = fallback;
+    }
+  }
+  if (!withDefaults.SESSION_SECRET?.trim()) {
+    if (production) problems.push('SESSION_SECRET: is required in production (at least 32 characters)');
+    else withDefaults.SESSION_SECRET = randomBytes(32).toString('base64url');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const parsed = schema.safeParse(withDefaults);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`));
+  }
+  const v = parsed.data;
+  const issuer = v.OIDC_ISSUER as URL;
+
+  if (production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
+    problems.push('OIDC_ISSUER: must be https in production (plain http is accepted only on a loopback host)');
+  }
+  const authMethod: ClientAuthMethod = v.OIDC_CLIENT_JWK ? 'private_key_jwt' : (v.OIDC_CLIENT_AUTH_METHOD ?? 'client_secret_basic');
+  if (authMethod === 'private_key_jwt' && !v.OIDC_CLIENT_JWK) problems.push('OIDC_CLIENT_JWK: is required for private_key_jwt');
+  if (authMethod !== 'private_key_jwt' && !v.OIDC_CLIENT_SECRET) problems.push('OIDC_CLIENT_SECRET: is required (or set OIDC_CLIENT_JWK)');
+  if (v.REDIS_SENTINELS && !v.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS');
+  const redisChoices = [v.REDIS_URL, v.REDIS_SENTINELS, v.REDIS_CLUSTER_NODES].filter(Boolean).length;
+  if (redisChoices > 1) problems.push('REDIS_URL: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const redis: RedisConfig | null = v.REDIS_URL
+    ? { kind: 'standalone', url: v.REDIS_URL }
+    : v.REDIS_SENTINELS
+      ? { kind: 'sentinel', sentinels: v.REDIS_SENTINELS, name: v.REDIS_SENTINEL_NAME! }
+      : v.REDIS_CLUSTER_NODES
+        ? { kind: 'cluster', nodes: v.REDIS_CLUSTER_NODES }
+        : null;
+
+  return {
+    production,
+    ingresses: v.INGRESS,
+    oidc: {
+      issuer,
+      clientId: v.OIDC_CLIENT_ID,
+      clientSecret: v.OIDC_CLIENT_SECRET,
+      clientAuthMethod: authMethod,
+      clientJwk: v.OIDC_CLIENT_JWK,
+      scopes: v.OIDC_SCOPES,
+      acrValues: v.OIDC_ACR_VALUES,
+      uiLocales: v.OIDC_UI_LOCALES,
+      resource: v.OIDC_RESOURCE,
+      postLogoutRedirectUri: v.OIDC_POST_LOGOUT_REDIRECT_URI,
+      provider: v.OIDC_PROVIDER,
+    },
+    session: {
+      secrets: v.SESSION_SECRET,
+      maxLifetimeMs: v.SESSION_MAX_LIFETIME,
+      inactivityTimeoutMs: v.SESSION_INACTIVITY_TIMEOUT,
+      refreshBeforeMs: v.SESSION_REFRESH_BEFORE,
+    },
+    redis,
+    upstreams: v.UPSTREAMS,
+    upstreamMaxBody: v.UPSTREAM_MAX_BODY,
+    upstreamTimeoutMs: v.UPSTREAM_TIMEOUT,
+    autoLogin: v.AUTO_LOGIN,
+    autoLoginIgnorePaths: v.AUTO_LOGIN_IGNORE_PATHS,
+    errorPath: v.ERROR_PATH,
+    cookiePrefix: v.COOKIE_PREFIX,
+    cookieSecure: !v.INGRESS.every((u) => u.protocol === 'http:' && isLoopbackHost(u.hostname)),
+    logLevel: v.LOG_LEVEL,
+    metricsAddress: v.METRICS_ADDRESS,
+  };
+}
+
+/** Config with secrets replaced, for the one startup log line. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    ingresses: config.ingresses.map(String),
+    oidc: { ...config.oidc, issuer: String(config.oidc.issuer), clientSecret: config.oidc.clientSecret && '[redacted]', clientJwk: config.oidc.clientJwk && '[redacted]' },
+    session: { ...config.session, secrets: `[${config.session.secrets.length} redacted]` },
+    redis: config.redis?.kind === 'standalone' ? { kind: 'standalone', url: config.redis.url.replace(/\/\/[^@/]*@/, '//[redacted]@') } : config.redis,
+    upstreams: config.upstreams.map((r) => `${r.prefix}=${r.target}`),
+  };
+}
+
+const CONFIG_KEY = Symbol.for('gatehouse.config');
+type Holder = { [CONFIG_KEY]?: Config };
+
+/** The process-wide config, parsed on first use (Next bundles modules separately: see STYLE rule 8). */
+export function getConfig(): Config {
+  const holder = globalThis as Holder;
+  return (holder[CONFIG_KEY] ??= loadConfig(process.env));
+}

@@ -1,0 +1,58 @@
+/**
+ * Cookie names, parsing and `Set-Cookie` serialisation (SPEC §2 `COOKIE_PREFIX`, §5 "Cookies").
+ * Names live here only; nothing else spells them out.
+ */
+export interface CookieScope {
+  prefix: string;
+  /** Ingress path: cookies are scoped to it. */
+  path: string;
+  secure: boolean;
+}
+
+export const cookieNames = (prefix: string) => ({
+  session: `${prefix}.session`,
+  /** Continuation chunks of a large session cookie: `<prefix>.session.1`, `.2`, … */
+  sessionChunk: (n: number) => `${prefix}.session.${n}`,
+  login: (id: string) => `${prefix}.login.${id}`,
+  loginPrefix: `${prefix}.login.`,
+  logout: `${prefix}.logout`,
+});
+
+/** True for every cookie Gatehouse owns: these never reach an upstream (SPEC §4 item 3). */
+export const isOwnCookie = (prefix: string, name: string) => name === `${prefix}.session` || name.startsWith(`${prefix}.`);
+
+/** Most cookies a request may carry before we stop reading: a cookie bomb costs nothing. */
+const MAX_COOKIES = 200;
+
+/** Parses a `Cookie` header into name → value (first occurrence wins, like browsers send them). */
+export function parseCookies(header: string | null | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  if (!header) return cookies;
+  for (const part of header.split(';', MAX_COOKIES)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (name && !cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+/** The `Cookie` header with our own cookies removed; `undefined` when nothing is left. */
+export function foreignCookieHeader(header: string | undefined, prefix: string): string | undefined {
+  if (!header) return undefined;
+  const kept = header.split(';').map((p) => p.trim()).filter((part) => {
+    const eq = part.indexOf('=');
+    return part && !isOwnCookie(prefix, (eq < 0 ? part : part.slice(0, eq)).trim());
+  });
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+export function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds?: number): string {
+  const parts = [`${name}=${value}`, `Path=${scope.path}`, 'HttpOnly', 'SameSite=Lax'];
+  if (scope.secure) parts.push('Secure');
+  if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`);
+  return parts.join('; ');
+}
+
+export const expireCookie = (name: string, scope: CookieScope) =>
+  `${serializeCookie(name, '', scope, 0)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`;

@@ -1,0 +1,37 @@
+/**
+ * Structured logs: one JSON line per event on stdout, each with the request's `correlation_id`
+ * (SPEC §7). Never pass tokens, cookies or secrets as fields; `redact` is a last line of defence.
+ */
+import type { LogLevel } from './config';
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_FIELD = /token|secret|cookie|password|authorization|code_verifier/i;
+
+let threshold = LEVELS.info;
+
+export function setLogLevel(level: LogLevel) {
+  threshold = LEVELS[level];
+}
+
+export type LogFields = Record<string, unknown>;
+
+function redact(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value instanceof Error) out[key] = { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+    else out[key] = SECRET_FIELD.test(key) ? '[redacted]' : value;
+  }
+  return out;
+}
+
+function write(level: LogLevel, msg: string, fields: LogFields) {
+  if (LEVELS[level] < threshold) return;
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...redact(fields) })}\n`);
+}
+
+export const log = {
+  debug: (msg: string, fields: LogFields = {}) => write('debug', msg, fields),
+  info: (msg: string, fields: LogFields = {}) => write('info', msg, fields),
+  warn: (msg: string, fields: LogFields = {}) => write('warn', msg, fields),
+  error: (msg: string, fields: LogFields = {}) => write('error', msg, fields),
+};

@@ -1,0 +1,66 @@
+/**
+ * The only importer of openid-client's configuration (STYLE rule 1): discovery, client
+ * authentication, and the checks every token response goes through.
+ */
+import * as client from 'openid-client';
+import type { Config } from '../config';
+import { log } from '../log';
+
+/** A misbehaving IdP must not hold a browser for openid-client's default 30 s. */
+const IDP_TIMEOUT_SECONDS = 10;
+
+async function clientAuth(oidc: Config['oidc']): Promise<client.ClientAuth> {
+  switch (oidc.clientAuthMethod) {
+    case 'private_key_jwt': {
+      const jwk = oidc.clientJwk!;
+      const key = await crypto.subtle.importKey('jwk', jwk as JsonWebKey, importParams(String(jwk.alg)), false, ['sign']);
+      return client.PrivateKeyJwt({ key, kid: typeof jwk.kid === 'string' ? jwk.kid : undefined });
+    }
+    case 'client_secret_post':
+      return client.ClientSecretPost(oidc.clientSecret);
+    default:
+      return client.ClientSecretBasic(oidc.clientSecret);
+  }
+}
+
+function importParams(alg: string): RsaHashedImportParams | EcKeyImportParams | Algorithm {
+  if (alg.startsWith('RS')) return { name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` };
+  if (alg.startsWith('PS')) return { name: 'RSA-PSS', hash: `SHA-${alg.slice(2)}` };
+  if (alg === 'ES256') return { name: 'ECDSA', namedCurve: 'P-256' };
+  if (alg === 'ES384') return { name: 'ECDSA', namedCurve: 'P-384' };
+  if (alg === 'ES512') return { name: 'ECDSA', namedCurve: 'P-521' };
+  return { name: 'Ed25519' };
+}
+
+async function discover(config: Config): Promise<client.Configuration> {
+  const { oidc } = config;
+  const execute = [client.enableNonRepudiationChecks];
+  // config.ts admits plain http only on loopback (the dev and test identity providers).
+  if (oidc.issuer.protocol === 'http:') execute.push(client.allowInsecureRequests);
+  const configuration = await client.discovery(
+    oidc.issuer,
+    oidc.clientId,
+    { client_secret: oidc.clientSecret, id_token_signed_response_alg: undefined },
+    await clientAuth(oidc),
+    { execute, timeout: IDP_TIMEOUT_SECONDS },
+  );
+  configuration.timeout = IDP_TIMEOUT_SECONDS;
+  log.info('oidc discovery done', { issuer: configuration.serverMetadata().issuer });
+  return configuration;
+}
+
+const KEY = Symbol.for('gatehouse.oidc');
+type Holder = { [KEY]?: Promise<client.Configuration> };
+
+/**
+ * The discovered configuration, shared by `proxy.ts`, route handlers and the server (STYLE rule 8).
+ * A failed discovery is not cached: the next login tries again once the IdP is back.
+ */
+export function getOidcConfiguration(config: Config): Promise<client.Configuration> {
+  const holder = globalThis as Holder;
+  const pending = (holder[KEY] ??= discover(config));
+  pending.catch(() => {
+    if (holder[KEY] === pending) delete holder[KEY];
+  });
+  return pending;
+}

@@ -1,0 +1,44 @@
+/**
+ * Sealing with iron-session's `sealData`/`unsealData` (AES-256-CBC + HMAC-SHA256 via iron).
+ * Every sealed value is bound to a purpose, so a login cookie can never be replayed as a session.
+ * SPEC §5: "Sealed values carry an expiry and are bound to their purpose"; §2 rotation: the first
+ * secret seals, all unseal. Anything that does not unseal is `null`, never an exception.
+ */
+import { createHash } from 'node:crypto';
+import { sealData, unsealData } from 'iron-session';
+
+export type SealPurpose = 'session' | 'login' | 'logout' | 'stored-session';
+
+type PasswordMap = Record<string, string>;
+
+/**
+ * Iron names the password a value was sealed with by id. Ids derived from the secret itself stay
+ * stable when the list is reordered or shortened during a rotation.
+ */
+const secretId = (secret: string) => String(parseInt(createHash('sha256').update(secret).digest('hex').slice(0, 8), 16));
+const cache = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap }>();
+
+function passwords(secrets: readonly string[]) {
+  let entry = cache.get(secrets);
+  if (!entry) {
+    const unseal: PasswordMap = {};
+    for (const secret of secrets) unseal[secretId(secret)] ??= secret;
+    entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal };
+    cache.set(secrets, entry);
+  }
+  return entry;
+}
+
+export async function seal(purpose: SealPurpose, data: unknown, secrets: readonly string[], ttlSeconds: number): Promise<string> {
+  return sealData({ p: purpose, d: data } as Record<string, unknown>, { password: passwords(secrets).seal, ttl: Math.ceil(ttlSeconds) });
+}
+
+export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {
+  if (!sealed || sealed.length > 64 * 1024) return null;
+  try {
+    const box = await unsealData<{ p?: string; d?: T }>(sealed, { password: passwords(secrets).unseal, ttl: Math.ceil(ttlSeconds) });
+    return box.p === purpose && box.d !== undefined ? box.d : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Token refresh that never logs anyone out (SPEC §5). One refresh grant per session at a time: in
+ * this process through a shared promise, across replicas through a Redis lock followed by a
+ * re-read, because an IdP that rotates refresh tokens revokes the whole grant when a used one is
+ * replayed. The old refresh token is kept when none comes back; `invalid_grant` ends the session;
+ * any other failure keeps the old tokens until they expire.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CookieScope } from '../http/cookies';
+import { log } from '../log';
+import { metrics } from '../metrics';
+import type { RedisClient } from '../redis';
+import { redisKeys } from './redis-store';
+import { cooldownEndsAt, type Session, type Tokens } from './session';
+import type { Sessions } from './sessions';
+import type { CookiePayload } from './store';
+
+export type RefreshOutcome =
+  | { status: 'refreshed' | 'unchanged'; session: Session; payload: CookiePayload; setCookies: string[] }
+  /** The IdP rejected the refresh token: the session is over. */
+  | { status: 'ended'; setCookies: string[] };
+
+/** Calls the IdP: `rejected` means the grant is dead, `unavailable` means try again later. */
+export type RefreshGrant = (tokens: Tokens) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
+
+const LOCK_TTL_MS = 15_000;
+/** How long a replica waits for another replica's refresh before going on with what it has. */
+const WAIT_FOR_PEER_MS = 10_000;
+const POLL_MS = 25;
+const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Refresher {
+  private readonly inFlight = new Map<string, Promise<RefreshOutcome>>();
+  /** Cookie sessions: the newest tokens per session id, for requests still carrying the old cookie. */
+  private readonly newest = new Map<string, Session>();
+
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly grant: RefreshGrant,
+    private readonly redis: RedisClient | null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * A cookie session may be older than what this process already refreshed it to; prefer the
+   * newer tokens (the old refresh token may be revoked by rotation already).
+   */
+  newerThan(session: Session): Session | null {
+    const newer = this.newest.get(session.id);
+    if (!newer) return null;
+    if (newer.endsAt <= this.now()) {
+      this.newest.delete(session.id);
+      return null;
+    }
+    return newer.tokens.refreshedAt > session.tokens.refreshedAt ? newer : null;
+  }
+
+  /** Refreshes unless in cooldown; concurrent callers for one session share one grant. */
+  refresh(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
+    const running = this.inFlight.get(session.id);
+    if (running) return running;
+    const started = this.run(session, payload, cookies, scope).finally(() => this.inFlight.delete(session.id));
+    this.inFlight.set(session.id, started);
+    return started;
+  }
+
+  private async run(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
+    if (payload.t === 'ticket' && this.redis) return this.runLocked(session, payload, cookies, scope);
+    return this.grantAndSave(session, payload, cookies, scope);
+  }
+
+  private async runLocked(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
+    const redis = this.redis!;
+    const lockKey = redisKeys.lock(session.id);
+    const owner = randomUUID();
+    const deadline = this.now() + WAIT_FOR_PEER_MS;
+    try {
+      while (this.now() < deadline) {
+        if ((await redis.set(lockKey, owner, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') {
+          try {
+            // Another replica may have refreshed between our read and the lock.
+            const current = await this.sessions.primary!.load(payload);
+            if (!current) return { status: 'ended', setCookies: [] };
+            if (current.tokens.refreshedAt > session.tokens.refreshedAt || this.now() < cooldownEndsAt(current.tokens)) {
+              return { status: 'unchanged', session: current, payload, setCookies: [] };
+            }
+            return await this.grantAndSave(current, payload, cookies, scope);
+          } finally {
+            await redis.eval(RELEASE_IF_OWNER, 1, lockKey, owner).catch(() => undefined);
+          }
+        }
+        await pause(POLL_MS);
+        const current = await this.sessions.primary!.load(payload);
+        if (!current) return { status: 'ended', setCookies: [] };
+        if (current.tokens.refreshedAt > session.tokens.refreshedAt) return { status: 'unchanged', session: current, payload, setCookies: [] };
+      }
+    } catch (error) {
+      log.warn('refresh lock unavailable; keeping current tokens', { error: error as Error });
+      metrics.refreshes.inc({ outcome: 'store_unavailable' });
+    }
+    return { status: 'unchanged', session, payload, setCookies: [] };
+  }
+
+  private async grantAndSave(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
+    const result = await this.grant(session.tokens);
+    if (!result.ok) {
+      metrics.refreshes.inc({ outcome: result.reason });
+      if (result.reason === 'rejected') {
+        log.info('refresh token rejected by the IdP; ending session');
+        const setCookies = await this.sessions.end({ state: 'found', session, payload }, cookies, scope);
+        return { status: 'ended', setCookies };
+      }
+      log.warn('refresh failed; keeping current tokens until they expire');
+      return { status: 'unchanged', session, payload, setCookies: [] };
+    }
+    metrics.refreshes.inc({ outcome: 'success' });
+    const refreshed: Session = { ...session, tokens: result.tokens, lastSeenAt: this.now() };
+    if (payload.t === 'inline') this.remember(refreshed);
+    const saved = await this.sessions.save(refreshed, payload, cookies, scope);
+    return { status: 'refreshed', session: refreshed, payload: saved.payload, setCookies: saved.setCookies };
+  }
+
+  private remember(session: Session) {
+    this.newest.delete(session.id);
+    this.newest.set(session.id, session);
+    if (this.newest.size > 10_000) this.newest.delete(this.newest.keys().next().value!);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Reading, creating, saving and ending sessions across the two stores (SPEC §5). The configured
+ * store holds new sessions; the cookie store is always there to read inline sessions and to take
+ * new logins while Redis is down.
+ */
+import type { CookieScope } from '../http/cookies';
+import { log } from '../log';
+import { metrics } from '../metrics';
+import { CookieSessionStore } from './cookie-store';
+import type { Session, SessionTimings } from './session';
+import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie';
+import { StoreUnavailableError, type CookiePayload, type LogoutSubject, type SessionStore } from './store';
+
+export type SessionLookup =
+  | { state: 'none' }
+  /** The cookie points into a store that cannot answer now: no session for this request, cookie kept. */
+  | { state: 'unavailable' }
+  | { state: 'found'; session: Session; payload: CookiePayload };
+
+export interface SessionSettings extends SessionTimings {
+  secrets: readonly string[];
+  maxLifetimeMs: number;
+  cookiePrefix: string;
+}
+
+export class Sessions {
+  readonly cookieStore: CookieSessionStore;
+  private readonly stores: SessionStore[];
+
+  constructor(readonly settings: SessionSettings, readonly primary: SessionStore | null) {
+    this.cookieStore = primary instanceof CookieSessionStore ? primary : new CookieSessionStore(settings.maxLifetimeMs);
+    this.stores = primary && primary !== this.cookieStore ? [primary, this.cookieStore] : [this.cookieStore];
+  }
+
+  private get cookieTtlSeconds() {
+    return Math.ceil(this.settings.maxLifetimeMs / 1000);
+  }
+
+  async lookup(cookies: Map<string, string>): Promise<SessionLookup> {
+    const payload = await readSessionCookie(cookies, this.settings.cookiePrefix, this.settings.secrets, this.cookieTtlSeconds);
+    if (!payload) return { state: 'none' };
+    const store = this.storeFor(payload);
+    if (!store) return { state: 'none' };
+    const started = performance.now();
+    try {
+      const session = await store.load(payload);
+      return session ? { state: 'found', session, payload } : { state: 'none' };
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      metrics.storeErrors.inc({ store: store.kind });
+      log.warn('session store unavailable; treating request as unauthenticated', { store: store.kind, error: error.cause as Error });
+      return { state: 'unavailable' };
+    } finally {
+      metrics.storeLatency.observe({ store: store.kind }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private storeFor(payload: CookiePayload): SessionStore | undefined {
+    return this.stores.find((s) => (payload.t === 'ticket' ? s.kind === 'redis' : s.kind === 'cookie'));
+  }
+
+  /** Stores a new session; falls back to the cookie store when Redis cannot take it (SPEC §5). */
+  async create(session: Session, cookies: Map<string, string>, scope: CookieScope): Promise<{ setCookies: string[]; store: 'redis' | 'cookie' }> {
+    let payload: CookiePayload;
+    let store = this.stores[0];
+    try {
+      payload = await store.save(session);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      metrics.storeFallbacks.inc();
+      log.warn('redis unavailable at login; session kept in a cookie instead', { error: error.cause as Error });
+      store = this.cookieStore;
+      payload = await store.save(session);
+    }
+    return { setCookies: await this.cookie(payload, cookies, scope), store: store.kind };
+  }
+
+  /**
+   * Saves a changed session (refresh, inactivity touch). Returns the cookies to send, which are
+   * none for a Redis session: its ticket does not change.
+   */
+  async save(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<{ payload: CookiePayload; setCookies: string[] }> {
+    const store = this.storeFor(payload) ?? this.cookieStore;
+    const next = await store.save(session, payload);
+    return { payload: next, setCookies: next.t === 'inline' ? await this.cookie(next, cookies, scope) : [] };
+  }
+
+  /** Ends a session in its store (best effort) and clears the cookie. */
+  async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope): Promise<string[]> {
+    if (lookup.state === 'found') {
+      const store = this.storeFor(lookup.payload);
+      await store?.delete(lookup.session).catch((error: unknown) => log.warn('could not delete session from store', { error: error as Error }));
+    }
+    return clearSessionCookie(cookies, scope);
+  }
+
+  /** Front- and back-channel logout: every session of that IdP session or user, in every store. */
+  async endBySubject(subject: LogoutSubject): Promise<number> {
+    const counts = await Promise.all(this.stores.map((s) => s.deleteBySubject(subject)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private cookie(payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope) {
+    return writeSessionCookie(payload, cookies, scope, this.settings.secrets, this.cookieTtlSeconds);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The storage boundary (SPEC §5). A browser's session cookie holds a sealed `CookiePayload`:
+ * either a ticket pointing into Redis (id + per-session data key) or, for the cookie store and the
+ * Redis-down fallback, the whole session. Each store loads and saves the payloads it understands.
+ */
+import type { Session } from './session';
+
+export interface Ticket { t: 'ticket'; id: string; key: string }
+export interface InlineSession { t: 'inline'; s: Session }
+export type CookiePayload = Ticket | InlineSession;
+
+/** Who a front- or back-channel logout is about. */
+export interface LogoutSubject { sid?: string; sub?: string }
+
+/** Thrown when the backing service cannot answer in time; callers treat it as "no session now". */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('session store unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface SessionStore {
+  readonly kind: 'redis' | 'cookie';
+  /** Persists the session; returns what the session cookie must hold from now on. */
+  save(session: Session, current?: CookiePayload): Promise<CookiePayload>;
+  /** The session a payload stands for, or null when it is gone, revoked or not this store's. */
+  load(payload: CookiePayload): Promise<Session | null>;
+  /** Ends the session: a replayed cookie must read as "no session" afterwards. */
+  delete(session: Session): Promise<void>;
+  /** Ends every session of an IdP session (`sid`) or user (`sub`); returns how many. */
+  deleteBySubject(subject: LogoutSubject): Promise<number>;
+}
