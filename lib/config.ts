@@ -17,6 +17,8 @@ export interface UpstreamRoute { prefix: string; target: URL }
 
 export interface Config {
   production: boolean;
+  /** Listener of the server (SPEC §2 `PORT`, `HOSTNAME`); no hostname = all interfaces. */
+  listen: { port: number; hostname?: string };
   /** Public base URLs; the first is used to build absolute URLs (redirect URI, logout callback). */
   ingresses: URL[];
   oidc: {
@@ -124,6 +126,8 @@ function httpUrl(value: string, ctx: z.RefinementCtx, what: string): URL | null 
 
 const schema = z.object({
   NODE_ENV: z.string().optional(),
+  PORT: z.string().trim().default('3000').refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number (0-65535)').transform(Number),
+  HOSTNAME: optional,
   INGRESS: z.string().transform((value, ctx) => {
     const urls = list(value).map((entry) => httpUrl(entry, ctx, 'each ingress'));
     if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one URL is required' });
@@ -246,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   return {
     production,
+    listen: { port: v.PORT, hostname: v.HOSTNAME },
     ingresses: v.INGRESS,
     oidc: {
       issuer,

@@ -95,14 +95,11 @@ export function endSessionUrl(configuration: client.Configuration, p: { idTokenH
 }
 
 /**
- * How a failed IdP call should be treated: `rejected` when the IdP said no to this grant
- * (`invalid_grant` and other OAuth error responses), `unavailable` when it could not answer.
+ * Whether the IdP refused the grant itself (`invalid_grant`: expired, revoked or replayed refresh
+ * token). Only that ends a session; timeouts, 5xx and malformed responses are transient.
  */
-export function classifyIdpError(error: unknown): 'rejected' | 'unavailable' {
-  if (error instanceof client.ResponseBodyError) return error.status >= 500 ? 'unavailable' : 'rejected';
-  if (error instanceof client.AuthorizationResponseError || error instanceof client.WWWAuthenticateChallengeError) return 'rejected';
-  if (error instanceof client.ClientError) return 'rejected';
-  return 'unavailable';
+export function isInvalidGrant(error: unknown): boolean {
+  return error instanceof client.ResponseBodyError && error.error === 'invalid_grant';
 }
 
 /** The OAuth error code of a failed IdP call, when it has one (for logs, never for the page). */

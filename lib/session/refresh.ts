@@ -118,8 +118,14 @@ export class Refresher {
     metrics.refreshes.inc({ outcome: 'success' });
     const refreshed: Session = { ...session, tokens: result.tokens, lastSeenAt: this.now() };
     if (payload.t === 'inline') this.remember(refreshed);
-    const saved = await this.sessions.save(refreshed, payload, cookies, scope);
-    return { status: 'refreshed', session: refreshed, payload: saved.payload, setCookies: saved.setCookies };
+    try {
+      const saved = await this.sessions.save(refreshed, payload, cookies, scope);
+      return { status: 'refreshed', session: refreshed, payload: saved.payload, setCookies: saved.setCookies };
+    } catch (error) {
+      // The new tokens still serve this request; the stored ones stay usable until they expire.
+      log.warn('could not store refreshed tokens', { error: error as Error });
+      return { status: 'refreshed', session: refreshed, payload, setCookies: [] };
+    }
   }
 
   private remember(session: Session) {

@@ -1,0 +1,5 @@
+import { getSessionInfo } from '@/lib/actions/session';
+import { route } from '@/lib/http/route';
+
+export const dynamic = 'force-dynamic';
+export const GET = route(getSessionInfo);

@@ -1,0 +1,255 @@
+// A demo upstream that shows — and records — exactly what Gatehouse forwarded to it.
+//
+// In `npm run dev` it is the API behind `/api`: opening /api/anything in the browser shows the
+// `Authorization: Bearer …` header arriving, which is the point of a BFF. In tests it is the
+// recording end of the proxy: `requests` keeps every request as received, so a test can assert
+// what reached the upstream (and what must not have: Gatehouse cookies, client Authorization...).
+//
+// Routes (exact paths):
+//   any other path    200 JSON { method, path, query, headers, body } of what was received
+//   /sse              text/event-stream, 3 events 100 ms apart (streaming must not be buffered)
+//   /status/:code     answers that status
+//   /set-cookie       sets `upstream=1; Path=/`
+//   /slow?ms=N        answers after N ms
+//   /hang             never answers (timeout tests); released on close()
+//   /echo-body        reads the whole body, then answers { bytes } + `x-received-bytes`
+//   /ws (upgrade)     minimal RFC 6455 handshake, one text frame with the received headers, close
+// No dependencies (no `ws`): node:http + node:crypto are enough for this.
+
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+
+export interface RecordedRequest {
+  method: string;
+  /** Path + query as received. */
+  url: string;
+  /** Node's lowercase header object (repeated headers joined, set-cookie/cookie as Node does). */
+  headers: http.IncomingHttpHeaders;
+  /** Raw name/value pairs in arrival order: shows duplicates (e.g. two Authorization headers). */
+  rawHeaders: string[];
+  /** Empty for bodiless requests and for /hang (never read). */
+  body: Buffer;
+  /** True for WebSocket upgrade requests. */
+  upgrade: boolean;
+  at: number;
+}
+
+export interface UpstreamOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+export interface Upstream {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** The most recent request whose path (without query) equals `path`, if any. */
+  last(path?: string): RecordedRequest | undefined;
+  close(): Promise<void>;
+}
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** One unmasked server→client WebSocket frame (servers must not mask, RFC 6455 §5.1). */
+function wsFrame(opcode: number, payload: Buffer): Buffer {
+  const len = payload.length;
+  let header: Buffer;
+  if (len < 126) {
+    header = Buffer.from([0x80 | opcode, len]);
+  } else if (len < 65536) {
+    header = Buffer.alloc(4);
+    header[0] = 0x80 | opcode;
+    header[1] = 126;
+    header.writeUInt16BE(len, 2);
+  } else {
+    header = Buffer.alloc(10);
+    header[0] = 0x80 | opcode;
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(len), 2);
+  }
+  return Buffer.concat([header, payload]);
+}
+
+function readAll(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = status === 204 || status === 304 ? '' : JSON.stringify(value, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket | Duplex>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+    return t;
+  };
+
+  const record = (req: http.IncomingMessage, body: Buffer, upgrade = false): RecordedRequest => {
+    const entry: RecordedRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: { ...req.headers },
+      rawHeaders: [...req.rawHeaders],
+      body,
+      upgrade,
+      at: Date.now(),
+    };
+    requests.push(entry);
+    return entry;
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://upstream.invalid');
+    const path = url.pathname;
+
+    // Never read: the point is an upstream that says nothing at all.
+    if (path === '/hang') {
+      record(req, Buffer.alloc(0));
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readAll(req);
+    } catch {
+      return; // client went away mid-body
+    }
+    record(req, body);
+
+    const statusMatch = /^\/status\/(\d{3})$/.exec(path);
+    if (statusMatch) {
+      const status = Number(statusMatch[1]);
+      sendJson(res, status, { status });
+      return;
+    }
+
+    switch (path) {
+      case '/sse': {
+        // no-transform: tells any compressing hop not to buffer the stream (see PITFALLS).
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+        });
+        res.flushHeaders();
+        let n = 0;
+        const tick = () => {
+          if (res.destroyed || res.writableEnded) return; // client (or proxy) went away
+          n += 1;
+          res.write(`id: ${n}\nevent: tick\ndata: ${JSON.stringify({ n, at: Date.now() })}\n\n`);
+          if (n < 3) later(100, tick);
+          else res.end();
+        };
+        const first = later(0, tick);
+        res.on('close', () => clearTimeout(first));
+        return;
+      }
+      case '/set-cookie':
+        sendJson(res, 200, { ok: true }, { 'set-cookie': 'upstream=1; Path=/' });
+        return;
+      case '/slow': {
+        const ms = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? '1000') || 0, 10 * 60_000));
+        const t = later(ms, () => sendJson(res, 200, { waitedMs: ms }));
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      case '/echo-body':
+        // Headers must precede the body, so the byte count is only known once the body has ended:
+        // answer after reading it all (which is also how a truncated forward would be caught).
+        sendJson(res, 200, { bytes: body.length }, { 'x-received-bytes': String(body.length) });
+        return;
+      default:
+        sendJson(res, 200, {
+          method: req.method,
+          path,
+          query: Object.fromEntries(url.searchParams),
+          headers: req.headers,
+          body: body.toString('utf8'),
+        });
+    }
+  });
+
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://upstream.invalid').pathname;
+    const key = req.headers['sec-websocket-key'];
+    record(req, Buffer.alloc(0), true);
+    if (path !== '/ws' || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\n' +
+        'Upgrade: websocket\r\n' +
+        'Connection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    socket.write(wsFrame(0x1, Buffer.from(JSON.stringify({ path, headers: req.headers }))));
+    // Close frame with status 1000 (normal closure), then end our side.
+    const code = Buffer.alloc(2);
+    code.writeUInt16BE(1000, 0);
+    socket.write(wsFrame(0x8, code));
+    later(50, () => socket.end());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    requests,
+    last(path?: string) {
+      for (let i = requests.length - 1; i >= 0; i--) {
+        const r = requests[i];
+        if (path === undefined || r.url.split('?')[0] === path) return r;
+      }
+      return undefined;
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy(); // includes /hang and upgraded sockets
+      });
+    },
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * `GET /oauth2/callback` (SPEC §3): checks the answer against its login cookie, lets openid-client
+ * exchange the code and validate everything, creates the session, 302 to the saved target.
+ */
+import { randomUUID } from 'node:crypto';
+import * as client from 'openid-client';
+import { GatehouseError, type ErrorCode } from '../errors';
+import type { Gatehouse } from '../gatehouse';
+import { expireCookie, cookieNames } from '../http/cookies';
+import { homePath, type RequestContext } from '../http/context';
+import { redirect } from '../http/responses';
+import { log } from '../log';
+import { metrics } from '../metrics';
+import { exchangeCode, idpErrorCode } from '../oidc/flows';
+import { loginIdFromState, readLoginTransaction } from '../oidc/login-transaction';
+import { isValid, type Session } from '../session/session';
+import { sanitizeRedirect } from '../url/redirect';
+import { refuseNonNavigation, showError } from './guard';
+
+/** id_token claims that describe the token, not the user; never shown in the session JSON. */
+const TOKEN_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'sid', 'sub', 'auth_time']);
+
+export const userClaims = (claims: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(claims).filter(([name]) => !TOKEN_CLAIMS.has(name)));
+
+/** IdP `error=` codes that mean "the person (or policy) said no", not "something broke". */
+const DENIED = new Set(['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
+
+function exchangeFailure(error: unknown): ErrorCode {
+  if (error instanceof client.AuthorizationResponseError) return DENIED.has(error.error) ? 'access_denied' : 'login_failed';
+  if (error instanceof client.ResponseBodyError) return error.status >= 500 ? 'idp_unavailable' : 'login_failed';
+  if (error instanceof client.ClientError) return (error as { code?: string }).code?.startsWith('OAUTH_') ? 'login_failed' : 'invalid_state';
+  return 'idp_unavailable'; // network errors and timeouts
+}
+
+export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const refused = refuseNonNavigation(ctx);
+  if (refused) return refused;
+  const { config } = gh;
+  const loginId = loginIdFromState(ctx.query.get('state'));
+  const tx = loginId ? await readLoginTransaction(ctx.cookies, loginId, config.cookiePrefix, config.session.secrets) : null;
+  const clearLogin = loginId && ctx.cookies.has(cookieNames(config.cookiePrefix).login(loginId)) ? [expireCookie(cookieNames(config.cookiePrefix).login(loginId), ctx.scope)] : [];
+
+  if (!tx) {
+    // A second tab finishing after the first one already logged in: nothing to do but go on.
+    const lookup = await gh.sessions.lookup(ctx.cookies);
+    if (lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now)) return redirect(homePath(ctx), clearLogin);
+    const idpError = ctx.query.get('error');
+    return showError(config, ctx, idpError && DENIED.has(idpError) ? 'access_denied' : 'login_expired', undefined, clearLogin);
+  }
+  const target = sanitizeRedirect(tx.target, homePath(ctx));
+
+  let result;
+  try {
+    const callbackUrl = new URL(tx.redirectUri);
+    callbackUrl.search = ctx.search;
+    result = await exchangeCode(await gh.oidc(), callbackUrl, { ...tx, resource: config.oidc.resource }, ctx.now);
+  } catch (error) {
+    const code = exchangeFailure(error);
+    log.warn('login failed', { correlation_id: ctx.requestId, code, idp_error: idpErrorCode(error) });
+    metrics.logins.inc({ outcome: 'failure' });
+    return showError(config, ctx, new GatehouseError(code, { cause: error }), target, clearLogin);
+  }
+
+  const { claims, tokens } = result;
+  const previous = await gh.sessions.lookup(ctx.cookies);
+  const setCookies = previous.state === 'found' ? await gh.sessions.end(previous, ctx.cookies, ctx.scope) : [];
+  const session: Session = {
+    id: randomUUID(),
+    createdAt: ctx.now,
+    endsAt: ctx.now + config.session.maxLifetimeMs,
+    lastSeenAt: ctx.now,
+    sid: typeof claims.sid === 'string' ? claims.sid : undefined,
+    sub: String(claims.sub),
+    user: userClaims(claims),
+    tokens,
+  };
+  const created = await gh.sessions.create(session, ctx.cookies, ctx.scope);
+  metrics.logins.inc({ outcome: 'success', store: created.store });
+  log.info('login completed', { correlation_id: ctx.requestId, store: created.store });
+  // Later cookies win in the browser: the cleared old session first, then the new one.
+  return redirect(target, [...setCookies.filter((c) => !created.setCookies.some((n) => n.split('=')[0] === c.split('=')[0])), ...created.setCookies, ...clearLogin]);
+}

@@ -1,0 +1,70 @@
+/**
+ * Logout initiated by the IdP (SPEC §3): front-channel (a hidden iframe in the browser) and
+ * back-channel (a signed logout token posted server to server). Both end every session of the
+ * IdP session (`sid`) or user (`sub`).
+ */
+import { createHash } from 'node:crypto';
+import type { Gatehouse } from '../gatehouse';
+import type { RequestContext } from '../http/context';
+import { json } from '../http/responses';
+import { log } from '../log';
+import { metrics } from '../metrics';
+import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
+
+const MAX_FORM_BYTES = 64 * 1024;
+
+export async function frontChannelLogout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const iss = ctx.query.get('iss');
+  const sid = ctx.query.get('sid');
+  if (iss !== null && iss !== (await issuerOf(gh))) return json(400, { error: 'invalid_request', error_description: 'iss does not match' });
+  if (!sid) return new Response(null, { status: 202 });
+  const ended = await gh.sessions.endBySubject({ sid });
+  metrics.logouts.inc({ channel: 'front_channel' }, ended);
+  log.info('front-channel logout', { correlation_id: ctx.requestId, ended });
+  return new Response('', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+}
+
+async function issuerOf(gh: Gatehouse): Promise<string> {
+  try {
+    return (await gh.oidc()).serverMetadata().issuer;
+  } catch {
+    return gh.config.oidc.issuer.href.replace(/\/$/, '');
+  }
+}
+
+/** Replay protection for `jti`: Redis when configured (shared by replicas), else this process. */
+const seenJti = new Map<string, number>();
+async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean> {
+  const key = `gh:jti:${createHash('sha256').update(jti).digest('base64url')}`;
+  const ttlMs = Math.max(1_000, expiresAtSeconds * 1000 - Date.now() + 60_000);
+  if (gh.redis) return (await gh.redis.set(key, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  const now = Date.now();
+  for (const [k, until] of seenJti) if (until < now) seenJti.delete(k);
+  if (seenJti.has(key)) return false;
+  seenJti.set(key, now + ttlMs);
+  return true;
+}
+
+export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body: string): Promise<Response> {
+  const invalid = (reason: string) => {
+    log.warn('back-channel logout refused', { correlation_id: ctx.requestId, reason });
+    return json(400, { error: 'invalid_request' });
+  };
+  if (body.length > MAX_FORM_BYTES) return invalid('body too large');
+  const token = new URLSearchParams(body).get('logout_token');
+  if (!token) return invalid('no logout_token');
+  let claims;
+  try {
+    const metadata = (await gh.oidc()).serverMetadata();
+    claims = await verifyLogoutToken(token, { issuer: metadata.issuer, clientId: gh.config.oidc.clientId, jwksUri: metadata.jwks_uri! });
+  } catch (error) {
+    if (error instanceof InvalidLogoutToken) return invalid(error.message);
+    log.error('back-channel logout could not be checked', { correlation_id: ctx.requestId, error: error as Error });
+    return json(503, { error: 'temporarily_unavailable' });
+  }
+  if (!(await firstUse(gh, claims.jti, claims.exp))) return invalid('jti replayed');
+  const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub });
+  metrics.logouts.inc({ channel: 'back_channel' }, ended);
+  log.info('back-channel logout', { correlation_id: ctx.requestId, ended });
+  return new Response(null, { status: 200 });
+}

@@ -1,0 +1,20 @@
+/**
+ * Shared checks of the interactive endpoints (login, callback, logout, logout callback).
+ */
+import type { Config } from '../config';
+import { GatehouseError } from '../errors';
+import { loginPath, type RequestContext } from '../http/context';
+import { errorResponse, json } from '../http/responses';
+
+/**
+ * SPEC §3: a request that carries Sec-Fetch headers but is not a navigation (a `fetch()` from a
+ * page) gets 401 JSON: a redirect to the IdP would be followed invisibly and fail on CORS.
+ */
+export function refuseNonNavigation(ctx: RequestContext): Response | null {
+  if (ctx.interactive) return null;
+  return json(401, { error: 'unauthenticated', error_description: 'open this URL in the browser window', login_url: loginPath(ctx) });
+}
+
+/** Errors of interactive endpoints are shown to the person (page or ERROR_PATH). */
+export const showError = (config: Config, ctx: RequestContext, error: GatehouseError | ConstructorParameters<typeof GatehouseError>[0], retryTarget?: string, setCookies?: string[]) =>
+  errorResponse(config, ctx, typeof error === 'string' ? new GatehouseError(error) : error, { html: true, retryTarget, setCookies });

@@ -1,0 +1,78 @@
+/**
+ * `GET /oauth2/login` (SPEC §3): starts the Authorization Code flow with PKCE, state and nonce,
+ * in its own login cookie, then 302 to the IdP.
+ */
+import { GatehouseError } from '../errors';
+import type { Gatehouse } from '../gatehouse';
+import { homePath, type RequestContext } from '../http/context';
+import { publicUrl } from '../http/ingress';
+import { redirect } from '../http/responses';
+import { log } from '../log';
+import { authorizationUrl, randomCodeVerifier, randomNonce, randomState, supportedOr } from '../oidc/flows';
+import { loginCookies, newLoginId, stateFor, type LoginTransaction } from '../oidc/login-transaction';
+import { isValid } from '../session/session';
+import { sameOriginRefererPath, sanitizeRedirect } from '../url/redirect';
+import { refuseNonNavigation, showError } from './guard';
+import { loginRateLimiter } from './rate-limit';
+
+const PROMPTS = new Set(['login', 'select_account']);
+
+/** Redirect target priority: `redirect` query > same-origin Referer > ingress path. */
+export function loginTarget(ctx: RequestContext): string {
+  const fallback = homePath(ctx);
+  const requested = ctx.query.get('redirect');
+  if (requested !== null) return sanitizeRedirect(requested, fallback);
+  const referer = sameOriginRefererPath(ctx.headers.get('referer'), ctx.ingress);
+  return referer ? sanitizeRedirect(referer, fallback) : fallback;
+}
+
+export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const refused = refuseNonNavigation(ctx);
+  if (refused) return refused;
+  const { config } = gh;
+  const target = loginTarget(ctx);
+
+  const lookup = await gh.sessions.lookup(ctx.cookies);
+  const hasSession = lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now);
+  if (hasSession && !loginRateLimiter.allow(lookup.session.id, ctx.now)) return showError(config, ctx, 'rate_limited', target);
+
+  const prompt = ctx.query.get('prompt') ?? '';
+  const setCookies: string[] = [];
+  // SPEC §3: any prompt ends the current session first.
+  if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await gh.sessions.end(lookup, ctx.cookies, ctx.scope)));
+
+  let oidc;
+  try {
+    oidc = await gh.oidc();
+  } catch (error) {
+    return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
+  }
+  const metadata = oidc.serverMetadata();
+  const loginId = newLoginId();
+  const tx: LoginTransaction = {
+    state: stateFor(loginId, randomState()),
+    nonce: randomNonce(),
+    codeVerifier: randomCodeVerifier(),
+    target,
+    redirectUri: publicUrl(ctx.ingress, '/oauth2/callback'),
+    maxAge: prompt === 'login' ? 0 : undefined,
+    createdAt: ctx.now,
+  };
+  let location: URL;
+  try {
+    location = await authorizationUrl(oidc, {
+      ...tx,
+      scopes: config.oidc.scopes,
+      prompt: PROMPTS.has(prompt) ? (prompt as 'login' | 'select_account') : undefined,
+      acrValues: supportedOr(ctx.query.get('level') ?? undefined, metadata.acr_values_supported, config.oidc.acrValues),
+      uiLocales: supportedOr(ctx.query.get('locale') ?? undefined, metadata.ui_locales_supported, config.oidc.uiLocales),
+      domainHint: ctx.query.get('domain_hint')?.slice(0, 256) || undefined,
+      resource: config.oidc.resource,
+    });
+  } catch (error) {
+    return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
+  }
+  setCookies.push(...(await loginCookies(tx, loginId, ctx.cookies, ctx.scope, config.session.secrets)));
+  log.info('login started', { correlation_id: ctx.requestId, prompt: prompt || undefined });
+  return redirect(location.href, setCookies);
+}

@@ -1,0 +1,70 @@
+/**
+ * RP-initiated logout (SPEC §3): `GET /oauth2/logout`, its callback, and `GET /oauth2/logout/local`.
+ */
+import type { Gatehouse } from '../gatehouse';
+import { cookieNames, expireCookie, serializeCookie } from '../http/cookies';
+import { homePath, type RequestContext } from '../http/context';
+import { publicUrl } from '../http/ingress';
+import { redirect } from '../http/responses';
+import { log } from '../log';
+import { metrics } from '../metrics';
+import { endSessionUrl, randomState } from '../oidc/flows';
+import { seal, unseal } from '../seal';
+import { sanitizeRedirect } from '../url/redirect';
+import { refuseNonNavigation } from './guard';
+
+interface LogoutTransaction { state: string; redirect?: string }
+const LOGOUT_TTL_SECONDS = 600;
+
+/** Without a remembered redirect: OIDC_POST_LOGOUT_REDIRECT_URI, else the ingress URL. */
+const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext) => gh.config.oidc.postLogoutRedirectUri ?? publicUrl(ctx.ingress, '') + (ctx.basePath ? '' : '/');
+
+async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string }> {
+  const lookup = await gh.sessions.lookup(ctx.cookies);
+  const setCookies = await gh.sessions.end(lookup, ctx.cookies, ctx.scope);
+  if (lookup.state === 'found') {
+    metrics.logouts.inc({ channel });
+    log.info('session ended', { correlation_id: ctx.requestId, channel });
+  }
+  return { setCookies, idToken: lookup.state === 'found' ? lookup.session.tokens.idToken : undefined };
+}
+
+export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const refused = refuseNonNavigation(ctx);
+  if (refused) return refused;
+  const { setCookies, idToken } = await endLocalSession(gh, ctx, 'rp_initiated');
+  const requested = ctx.query.get('redirect');
+  const remembered = requested === null ? undefined : sanitizeRedirect(requested, homePath(ctx));
+
+  let oidc;
+  try {
+    oidc = await gh.oidc();
+  } catch (error) {
+    log.warn('IdP unavailable at logout; ended the local session only', { correlation_id: ctx.requestId, error: error as Error });
+  }
+  const tx: LogoutTransaction = { state: randomState(), redirect: remembered };
+  const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, '/oauth2/logout/callback'), state: tx.state });
+  if (!endSession) return redirect(remembered ?? defaultAfterLogout(gh, ctx), setCookies);
+  const sealed = await seal('logout', tx, gh.config.session.secrets, LOGOUT_TTL_SECONDS);
+  setCookies.push(serializeCookie(cookieNames(gh.config.cookiePrefix).logout, sealed, ctx.scope, LOGOUT_TTL_SECONDS));
+  return redirect(endSession.href, setCookies);
+}
+
+export async function logoutCallback(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const refused = refuseNonNavigation(ctx);
+  if (refused) return refused;
+  const name = cookieNames(gh.config.cookiePrefix).logout;
+  const sealed = ctx.cookies.get(name);
+  const tx = sealed ? await unseal<LogoutTransaction>('logout', sealed, gh.config.session.secrets, LOGOUT_TTL_SECONDS) : null;
+  const clear = sealed ? [expireCookie(name, ctx.scope)] : [];
+  const state = ctx.query.get('state');
+  if (tx?.redirect && state && state === tx.state) return redirect(sanitizeRedirect(tx.redirect, homePath(ctx)), clear);
+  return redirect(defaultAfterLogout(gh, ctx), clear);
+}
+
+export async function logoutLocal(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+  const { setCookies } = await endLocalSession(gh, ctx, 'local');
+  const headers = new Headers();
+  for (const cookie of setCookies) headers.append('Set-Cookie', cookie);
+  return new Response(null, { status: 204, headers });
+}

@@ -1,0 +1,24 @@
+/**
+ * SPEC §7 login rate limit, as Wonderwall: a browser with a valid session that starts more than 5
+ * logins within 5 s gets 429. Browsers without a session are never limited by this rule.
+ */
+const WINDOW_MS = 5_000;
+const MAX_IN_WINDOW = 5;
+const MAX_TRACKED = 10_000;
+
+export class LoginRateLimiter {
+  private readonly starts = new Map<string, number[]>();
+
+  allow(sessionId: string, now: number): boolean {
+    const recent = (this.starts.get(sessionId) ?? []).filter((t) => now - t < WINDOW_MS);
+    recent.push(now);
+    this.starts.delete(sessionId);
+    this.starts.set(sessionId, recent);
+    if (this.starts.size > MAX_TRACKED) this.starts.delete(this.starts.keys().next().value!);
+    return recent.length <= MAX_IN_WINDOW;
+  }
+}
+
+const KEY = Symbol.for('gatehouse.login-rate-limit');
+type Holder = { [KEY]?: LoginRateLimiter };
+export const loginRateLimiter = ((globalThis as Holder)[KEY] ??= new LoginRateLimiter());

@@ -1,0 +1,42 @@
+/**
+ * Auto-login (SPEC §4 item 2): who may pass without a session. Pure: the caller supplies whether
+ * there is a valid session and whether the request is a navigation.
+ */
+import type { Config } from './config';
+import { compileGlobs, isAlwaysPublic } from './url/paths';
+
+export type GateOutcome =
+  | { kind: 'pass' }
+  /** A navigation: 302 to login, coming back to where it was going. */
+  | { kind: 'login'; location: string }
+  /** Anything else: 401 JSON with `login_url`, and the same URL in `Location`. */
+  | { kind: 'unauthenticated'; loginUrl: string };
+
+const matchers = new WeakMap<Config, (path: string) => boolean>();
+
+function isIgnored(config: Config, decodedPath: string): boolean {
+  let ignored = matchers.get(config);
+  if (!ignored) {
+    ignored = compileGlobs(config.autoLoginIgnorePaths);
+    matchers.set(config, ignored);
+  }
+  return isAlwaysPublic(decodedPath) || decodedPath === config.errorPath || ignored(decodedPath);
+}
+
+export interface GateRequest {
+  /** Path below the ingress, decoded and normalised. */
+  decodedPath: string;
+  /** Full path and query as the browser should come back to (ingress path included). */
+  returnTo: string;
+  basePath: string;
+  navigation: boolean;
+  hasSession: boolean;
+}
+
+export function autoLogin(config: Config, r: GateRequest): GateOutcome {
+  if (!config.autoLogin || r.hasSession || isIgnored(config, r.decodedPath)) return { kind: 'pass' };
+  const loginUrl = `${r.basePath}/oauth2/login?redirect=${encodeURIComponent(r.returnTo)}`;
+  return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
+}
+
+export const unauthenticatedBody = (loginUrl: string) => JSON.stringify({ error: 'unauthenticated', login_url: loginUrl });

@@ -1,0 +1,49 @@
+/**
+ * The composition root: config, Redis, stores, OIDC and refresh wired once per process and shared
+ * by the server, `proxy.ts` and the route handlers through globalThis (STYLE rule 8).
+ */
+import type * as client from 'openid-client';
+import { getConfig, redactedConfig, type Config } from './config';
+import { log, setLogLevel } from './log';
+import { getOidcConfiguration } from './oidc/client';
+import { idpErrorCode, isInvalidGrant, refreshTokens } from './oidc/flows';
+import { createRedisClient, type RedisClient } from './redis';
+import { CookieSessionStore } from './session/cookie-store';
+import { RedisSessionStore } from './session/redis-store';
+import { Refresher } from './session/refresh';
+import { Sessions } from './session/sessions';
+
+export interface Gatehouse {
+  config: Config;
+  redis: RedisClient | null;
+  sessions: Sessions;
+  refresher: Refresher;
+  oidc(): Promise<client.Configuration>;
+}
+
+function build(): Gatehouse {
+  const config = getConfig();
+  setLogLevel(config.logLevel);
+  const { session } = config;
+  const redis = config.redis ? createRedisClient(config.redis) : null;
+  const timings = { inactivityTimeoutMs: session.inactivityTimeoutMs, refreshBeforeMs: session.refreshBeforeMs, maxLifetimeMs: session.maxLifetimeMs };
+  const store = redis ? new RedisSessionStore(redis, timings) : new CookieSessionStore(session.maxLifetimeMs);
+  const sessions = new Sessions({ ...timings, secrets: session.secrets, cookiePrefix: config.cookiePrefix }, store);
+  const oidc = () => getOidcConfiguration(config);
+  const refresher = new Refresher(sessions, async (tokens) => {
+    try {
+      return { ok: true, tokens: await refreshTokens(await oidc(), tokens, Date.now()) };
+    } catch (error) {
+      const reason = isInvalidGrant(error) ? 'rejected' : 'unavailable';
+      log.warn('refresh grant failed', { reason, idp_error: idpErrorCode(error) });
+      return { ok: false, reason } as const;
+    }
+  }, redis);
+  log.info('gatehouse configured', { config: redactedConfig(config) });
+  return { config, redis, sessions, refresher, oidc };
+}
+
+const KEY = Symbol.for('gatehouse.runtime');
+type Holder = { [KEY]?: Gatehouse };
+
+export const gatehouse = (): Gatehouse => ((globalThis as Holder)[KEY] ??= build());

@@ -1,0 +1,34 @@
+/**
+ * Which configured ingress a request came through (SPEC §2 `INGRESS`). The Host header only picks
+ * among configured ingresses; public URLs are always built from the ingress itself (SPEC §6).
+ */
+export interface IngressMatch {
+  index: number;
+  ingress: URL;
+  /** The ingress path without a trailing slash: '' for a root ingress. */
+  basePath: string;
+  /** The request path with the ingress path removed (always starts with '/'). */
+  innerPath: string;
+}
+
+export const basePathOf = (ingress: URL) => (ingress.pathname === '/' ? '' : ingress.pathname);
+
+const within = (path: string, base: string) => base === '' || path === base || path.startsWith(`${base}/`);
+
+export function matchIngress(ingresses: readonly URL[], path: string, host: string | undefined): IngressMatch | null {
+  let best: IngressMatch | null = null;
+  let bestScore = -1;
+  ingresses.forEach((ingress, index) => {
+    const basePath = basePathOf(ingress);
+    if (!within(path, basePath)) return;
+    const score = basePath.length * 2 + (host && host.toLowerCase() === ingress.host ? 1 : 0);
+    if (score > bestScore) {
+      bestScore = score;
+      best = { index, ingress, basePath, innerPath: path.slice(basePath.length) || '/' };
+    }
+  });
+  return best;
+}
+
+/** An absolute public URL under the ingress: `publicUrl(ingress, '/oauth2/callback')`. */
+export const publicUrl = (ingress: URL, innerPath: string) => `${ingress.origin}${basePathOf(ingress)}${innerPath}`;

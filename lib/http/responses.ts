@@ -1,0 +1,63 @@
+/**
+ * Turns action results into `Response`s: redirects, JSON, and the one mapping from errors to what
+ * a browser or a script sees (SPEC §7).
+ */
+import type { Config } from '../config';
+import { ERRORS, type GatehouseError } from '../errors';
+import { log } from '../log';
+import { homePath, loginPath, type RequestContext } from './context';
+import { renderErrorPage } from './error-page';
+
+function withCookies(headers: Headers, setCookies: readonly string[]) {
+  for (const cookie of setCookies) headers.append('Set-Cookie', cookie);
+  return headers;
+}
+
+export function redirect(location: string, setCookies: readonly string[] = []): Response {
+  return new Response(null, { status: 302, headers: withCookies(new Headers({ Location: location }), setCookies) });
+}
+
+export function json(status: number, body: unknown, setCookies: readonly string[] = []): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: withCookies(new Headers({ 'Content-Type': 'application/json; charset=utf-8' }), setCookies),
+  });
+}
+
+export interface ErrorOptions {
+  /** Render for a person (page or ERROR_PATH) rather than a script (JSON). */
+  html: boolean;
+  /** Where "try again" should finally land. */
+  retryTarget?: string;
+  setCookies?: readonly string[];
+}
+
+export function errorResponse(config: Config, ctx: RequestContext, error: GatehouseError, options: ErrorOptions): Response {
+  const { status, message } = ERRORS[error.code];
+  const level = status >= 500 ? 'error' : 'info';
+  log[level]('request failed', { correlation_id: ctx.requestId, code: error.code, status, path: ctx.innerPath, cause: error.cause instanceof Error ? error.cause : undefined });
+  const setCookies = options.setCookies ?? [];
+  if (!options.html) {
+    return json(status, { error: error.code, error_description: message, correlation_id: ctx.requestId }, setCookies);
+  }
+  if (config.errorPath) {
+    const query = new URLSearchParams({ correlation_id: ctx.requestId, status_code: String(status) });
+    return redirect(`${config.errorPath}?${query}`, setCookies);
+  }
+  const html = renderErrorPage({
+    status,
+    message,
+    correlationId: ctx.requestId,
+    retryUrl: loginPath(ctx, options.retryTarget ?? homePath(ctx)),
+    homeUrl: homePath(ctx),
+  });
+  const headers = withCookies(new Headers({ 'Content-Type': 'text/html; charset=utf-8' }), setCookies);
+  return new Response(html, { status, headers });
+}
+
+/** Headers every `/oauth2/*` answer carries (SPEC §3, §7). */
+export function finish(response: Response, ctx: RequestContext): Response {
+  response.headers.set('Cache-Control', 'no-store');
+  response.headers.set('X-Request-Id', ctx.requestId);
+  return response;
+}

@@ -1,0 +1,148 @@
+/**
+ * Every request's first stop (SPEC §4): read the path once, find the ingress, then hand
+ * `/oauth2/*` and app pages to Next, and upstream routes to the streaming forwarder.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GatehouseError, type ErrorCode } from '../errors';
+import type { Gatehouse } from '../gatehouse';
+import { autoLogin, unauthenticatedBody } from '../gate';
+import { parseCookies } from '../http/cookies';
+import { createContext } from '../http/context';
+import { matchIngress, type IngressMatch } from '../http/ingress';
+import { INGRESS_HEADER } from '../http/internal-headers';
+import { isNavigation } from '../http/navigation';
+import { correlationId } from '../http/request-id';
+import { readRequestPath, type RequestPath } from '../http/request-path';
+import { errorResponse, finish } from '../http/responses';
+import { log } from '../log';
+import { resolveSession } from '../session/resolve';
+import { forward, forwardUpgrade } from '../upstream/forward';
+import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
+import { decisionHeaders, sendResponse } from './node-http';
+
+export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type NextUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
+
+interface Routed {
+  path: RequestPath;
+  search: string;
+  ingress: IngressMatch;
+  /** Below the ingress path. */
+  innerRaw: string;
+  innerDecoded: string;
+  requestId: string;
+}
+
+const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
+
+function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode; requestId: string } {
+  const requestId = correlationId(req.headers['x-request-id'] as string | undefined);
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = readRequestPath(q < 0 ? url : url.slice(0, q));
+  if (!path) return { fail: 'bad_request', requestId };
+  const ingress = matchIngress(gh.config.ingresses, path.decoded, req.headers.host);
+  if (!ingress) return { fail: 'not_found', requestId };
+  const cut = (p: string) => p.slice(ingress.basePath.length) || '/';
+  return { path, search: q < 0 ? '' : url.slice(q), ingress, innerRaw: cut(path.raw), innerDecoded: cut(path.decoded), requestId };
+}
+
+async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown) {
+  const headers = decisionHeaders(req.headers);
+  headers.set('x-request-id', requestId);
+  const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath: '/', search: '', headers, ingressIndex });
+  const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
+  if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
+  await sendResponse(res, finish(response, ctx));
+}
+
+export async function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
+  const routed = route(gh, req);
+  if ('fail' in routed) return fail(gh, req, res, routed.fail, routed.requestId);
+  const { ingress, innerRaw, innerDecoded, search, requestId } = routed;
+  res.setHeader('X-Request-Id', requestId);
+
+  const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
+  if (upstream) return serveUpstream(gh, req, res, routed, upstream);
+
+  // Next sees the path below the ingress and trusted internal headers only.
+  req.url = innerRaw + search;
+  req.headers['x-request-id'] = requestId;
+  req.headers[INGRESS_HEADER] = String(ingress.index);
+  if (isOAuth2(innerDecoded)) res.setHeader('Cache-Control', 'no-store');
+  await next(req, res);
+}
+
+async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
+  const { config } = gh;
+  const headers = decisionHeaders(req.headers);
+  const navigation = isNavigation(req.method ?? 'GET', headers);
+  const scope = { prefix: config.cookiePrefix, path: r.ingress.basePath || '/', secure: config.cookieSecure };
+  const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
+
+  const gate = autoLogin(config, {
+    decodedPath: r.innerDecoded,
+    returnTo: r.path.raw + r.search,
+    basePath: r.ingress.basePath,
+    navigation,
+    hasSession: resolved.session !== null,
+  });
+  if (gate.kind === 'login') {
+    res.writeHead(302, { Location: gate.location, 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    return void res.end();
+  }
+  if (gate.kind === 'unauthenticated') {
+    req.resume();
+    res.writeHead(401, { Location: gate.loginUrl, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    return void res.end(unauthenticatedBody(gate.loginUrl));
+  }
+
+  const target = upstreamUrl(upstream, r.innerRaw, r.search);
+  forward(req, res, {
+    target,
+    headers: upstreamRequestHeaders(req.headers, {
+      accessToken: resolved.session?.tokens.accessToken ?? null,
+      cookiePrefix: config.cookiePrefix,
+      requestId: r.requestId,
+      ingress: r.ingress.ingress,
+      remoteAddress: req.socket.remoteAddress,
+      target,
+    }),
+    maxBodyBytes: config.upstreamMaxBody,
+    idleTimeoutMs: config.upstreamTimeoutMs,
+    requestId: r.requestId,
+    setCookies: resolved.setCookies,
+    onFailure: (code, cause) => {
+      log.warn('upstream request failed', { correlation_id: r.requestId, code, upstream: upstream.prefix, error: cause as Error });
+      void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
+    },
+  });
+}
+
+export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
+  const routed = route(gh, req);
+  const upstream = 'fail' in routed || isOAuth2(routed.innerDecoded) ? null : matchUpstream(gh.config.upstreams, routed.innerDecoded);
+  if ('fail' in routed || !upstream) {
+    if (!gh.config.production && !('fail' in routed)) return next(req, socket, head); // Next's dev HMR socket
+    return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  }
+  const { config } = gh;
+  const scope = { prefix: config.cookiePrefix, path: routed.ingress.basePath || '/', secure: config.cookieSecure };
+  const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
+  const gate = autoLogin(config, { decodedPath: routed.innerDecoded, returnTo: routed.path.raw + routed.search, basePath: routed.ingress.basePath, navigation: false, hasSession: resolved.session !== null });
+  if (gate.kind !== 'pass') {
+    return void socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${routed.requestId}\r\n\r\n`);
+  }
+  const target = upstreamUrl(upstream, routed.innerRaw, routed.search);
+  const headers = upstreamRequestHeaders(req.headers, {
+    accessToken: resolved.session?.tokens.accessToken ?? null,
+    cookiePrefix: config.cookiePrefix,
+    requestId: routed.requestId,
+    ingress: routed.ingress.ingress,
+    remoteAddress: req.socket.remoteAddress,
+    target,
+    upgrade: true,
+  });
+  forwardUpgrade(req, socket, head, target, headers, routed.requestId);
+}

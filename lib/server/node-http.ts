@@ -1,0 +1,28 @@
+/**
+ * Small bridges between Node's `http` objects and the web-standard types the actions use.
+ */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+
+/** A `Headers` view of the few request headers the decisions read. */
+export function decisionHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const name of ['accept', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-site', 'sec-fetch-user', 'x-request-id', 'cookie', 'referer']) {
+    const value = raw[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return headers;
+}
+
+/** Writes a (small, fully built) web `Response` to a Node response. */
+export async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  headers['content-length'] = String(body.length);
+  res.writeHead(response.status, headers);
+  res.end(body);
+}

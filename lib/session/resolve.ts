@@ -1,0 +1,62 @@
+/**
+ * The session of one request, ready to use (SPEC §4 item 1): read, replaced by newer tokens this
+ * process already has, refreshed when due, and marked as used for the inactivity timeout.
+ */
+import type { CookieScope } from '../http/cookies';
+import type { Gatehouse } from '../gatehouse';
+import { log } from '../log';
+import { isValid, needsRefresh, touch, type Session } from './session';
+import type { SessionLookup } from './sessions';
+import type { CookiePayload } from './store';
+
+export interface ResolvedSession {
+  lookup: SessionLookup;
+  /** A valid session for this request, or null. */
+  session: Session | null;
+  payload: CookiePayload | null;
+  /** Cookies the browser must receive (a refreshed cookie session, or a cleared cookie). */
+  setCookies: string[];
+}
+
+/** Writing on every request would cost a store write each; a few seconds of slack is enough. */
+const touchInterval = (timeoutMs: number) => Math.min(60_000, Math.max(1_000, timeoutMs / 20));
+
+export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>, scope: CookieScope, now: number): Promise<ResolvedSession> {
+  const lookup = await gh.sessions.lookup(cookies);
+  if (lookup.state !== 'found') return { lookup, session: null, payload: null, setCookies: [] };
+  const timings = gh.sessions.settings;
+  let { session, payload } = lookup;
+  let setCookies: string[] = [];
+  let dirty = false;
+
+  const newer = payload.t === 'inline' ? gh.refresher.newerThan(session) : null;
+  if (newer) {
+    session = newer;
+    dirty = true;
+  }
+  if (!isValid(session, timings, now)) return { lookup, session: null, payload, setCookies };
+
+  if (needsRefresh(session, timings, now)) {
+    const outcome = await gh.refresher.refresh(session, payload, cookies, scope);
+    if (outcome.status === 'ended') return { lookup, session: null, payload: null, setCookies: outcome.setCookies };
+    ({ session, payload } = outcome);
+    setCookies = outcome.setCookies;
+    dirty = outcome.status === 'unchanged' && dirty;
+  }
+
+  const idle = timings.inactivityTimeoutMs;
+  if (idle !== null && now - session.lastSeenAt >= touchInterval(idle)) {
+    session = touch(session, now);
+    dirty = true;
+  }
+  if (dirty) {
+    try {
+      const saved = await gh.sessions.save(session, payload, cookies, scope);
+      payload = saved.payload;
+      setCookies = saved.setCookies;
+    } catch (error) {
+      log.warn('could not save session activity', { error: error as Error });
+    }
+  }
+  return { lookup, session, payload, setCookies };
+}

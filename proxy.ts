@@ -1,0 +1,52 @@
+/**
+ * The gate for everything Next.js serves itself (SPEC §4): read the session, refresh it when due,
+ * and enforce auto-login. `/oauth2/*` and build assets never come here (see `config.matcher`);
+ * upstream routes are forwarded by the server before Next sees them (server.ts explains why).
+ * Next 16 renamed `middleware.ts` to `proxy.ts`; it always runs on Node.js, where ioredis works.
+ */
+import { NextResponse, type NextRequest } from 'next/server';
+import { gatehouse } from '@/lib/gatehouse';
+import { autoLogin, unauthenticatedBody } from '@/lib/gate';
+import { parseCookies } from '@/lib/http/cookies';
+import { basePathOf } from '@/lib/http/ingress';
+import { INGRESS_HEADER } from '@/lib/http/internal-headers';
+import { isNavigation } from '@/lib/http/navigation';
+import { readRequestPath } from '@/lib/http/request-path';
+import { resolveSession } from '@/lib/session/resolve';
+
+export async function proxy(request: NextRequest) {
+  const gh = gatehouse();
+  const { config } = gh;
+  const path = readRequestPath(request.nextUrl.pathname);
+  if (!path) return NextResponse.json({ error: 'bad_request' }, { status: 400 });
+  const ingress = config.ingresses[Number(request.headers.get(INGRESS_HEADER) ?? 0) || 0] ?? config.ingresses[0];
+  const basePath = basePathOf(ingress);
+  const scope = { prefix: config.cookiePrefix, path: basePath || '/', secure: config.cookieSecure };
+  const resolved = await resolveSession(gh, parseCookies(request.headers.get('cookie')), scope, Date.now());
+
+  const gate = autoLogin(config, {
+    decodedPath: path.decoded,
+    returnTo: basePath + path.raw + request.nextUrl.search,
+    basePath,
+    navigation: isNavigation(request.method, request.headers),
+    hasSession: resolved.session !== null,
+  });
+  let response: NextResponse;
+  if (gate.kind === 'login') {
+    response = new NextResponse(null, { status: 302, headers: { Location: gate.location, 'Cache-Control': 'no-store' } });
+  } else if (gate.kind === 'unauthenticated') {
+    response = new NextResponse(unauthenticatedBody(gate.loginUrl), {
+      status: 401,
+      headers: { Location: gate.loginUrl, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    });
+  } else {
+    response = NextResponse.next();
+  }
+  // Safe here: this is not a rewrite, so these cookies go to the browser only.
+  for (const cookie of resolved.setCookies) response.headers.append('Set-Cookie', cookie);
+  return response;
+}
+
+export const config = {
+  matcher: ['/((?!oauth2/|_next/static/|_next/image|favicon\\.ico$|robots\\.txt$).*)'],
+};

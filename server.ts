@@ -1,0 +1,74 @@
+/**
+ * Gatehouse's server: `npm start` (production) and `npm run dev` run this file. It listens on
+ * PORT/HOSTNAME, sends upstream routes through a streaming Node proxy, and everything else
+ * (`/oauth2/*`, the app's pages) to Next.js, where `proxy.ts` gates the pages.
+ *
+ * Why not a `proxy.ts` rewrite for upstreams: a rewrite cannot drop `x-middleware-rewrite` (the
+ * internal upstream URL) from the response, copies cookies set for the browser into the upstream
+ * request, silently truncates bodies over its limit and answers a slow upstream with a plain 500,
+ * and costs about seven times the CPU of a plain proxy. See README "How it works".
+ */
+import http from 'node:http';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import next from 'next';
+import { ConfigError, getConfig } from './lib/config';
+import { gatehouse } from './lib/gatehouse';
+import { log } from './lib/log';
+import { startMetricsServer } from './lib/server/metrics-server';
+import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
+
+async function main() {
+  try {
+    getConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exit(1);
+  }
+  const gh = gatehouse();
+  const { port, hostname } = gh.config.listen;
+  const app = next({ dev: !gh.config.production, hostname, port, dir: dirname(fileURLToPath(import.meta.url)) });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+  const upgrade = app.getUpgradeHandler();
+
+  const server = http.createServer((req, res) => {
+    dispatch(gh, req, res, (r, s) => handle(r, s)).catch((error: unknown) => {
+      log.error('unhandled request error', { error: error as Error });
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Internal Server Error');
+    });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    dispatchUpgrade(gh, req, socket, head, (r, s, h) => upgrade(r, s, h)).catch(() => socket.destroy());
+  });
+  // A request that never finishes sending its headers must not hold a socket forever.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 0; // bodies and streams may be long; the upstream idle timeout governs them
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, hostname, resolve);
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  log.info('listening', { url: `http://${hostname ?? 'localhost'}:${actualPort}`, production: gh.config.production });
+  const metricsServer = startMetricsServer(gh.config.metricsAddress);
+
+  const shutdown = () => {
+    log.info('shutting down');
+    metricsServer?.close();
+    server.close();
+    server.closeAllConnections();
+    void gh.redis?.quit().catch(() => undefined);
+    setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`gatehouse: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

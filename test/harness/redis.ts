@@ -1,0 +1,181 @@
+// A throwaway redis-server per test (file), on a free port, with persistence off.
+//
+// Tests need to break Redis on purpose — stop it (connection refused), freeze it (SIGSTOP: the TCP
+// connection stays up but nothing answers, the case only a command timeout catches) and bring it
+// back on the same port — which a shared Redis cannot offer. Never port 6379: that may be a
+// developer's real Redis.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import { freePort } from './ports';
+import { exited, sleep, terminate, track } from './processes';
+
+export interface RedisServerOptions {
+  /** Fixed port (default: a free one). */
+  port?: number;
+  /** Extra redis-server arguments, e.g. ['--requirepass', 'x']. */
+  args?: string[];
+  /** How long to wait for PING to answer. Default 10 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** The running process (undefined while stopped). */
+  readonly process: ChildProcess | undefined;
+  /** Output of redis-server, for failure messages. */
+  logs: string[];
+  /** SIGTERM and wait for exit; closes the assertion client. The port stays reserved for start(). */
+  stop(): Promise<void>;
+  /** Start again on the same port (after stop()). */
+  start(): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing answers. */
+  freeze(): void;
+  /** SIGCONT. */
+  thaw(): void;
+  /** An ioredis client for assertions (created lazily, closed by stop()/close()). */
+  client(): Redis;
+  /** stop() for good. */
+  close(): Promise<void>;
+}
+
+function redisBinary(): string {
+  return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
+}
+
+/** One raw PING over TCP: true on +PONG. No client library, so no retry logic muddying the wait. */
+function ping(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.on('error', () => finish(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      data += chunk.toString();
+      if (data.includes('\r\n')) finish(data.startsWith('+PONG'));
+    });
+  });
+}
+
+export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
+  let port = opts.port ?? (await freePort());
+  const logs: string[] = [];
+  let child: ChildProcess | undefined;
+  let assertionClient: Redis | undefined;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+
+  const spawnOnce = async (): Promise<void> => {
+    const args = [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--save', '',
+      '--appendonly', 'no',
+      '--daemonize', 'no',
+      '--dir', os.tmpdir(),
+      '--loglevel', 'warning',
+      ...(opts.args ?? []),
+    ];
+    // detached: own process group, so the exit hook in processes.ts can kill it as a group.
+    const proc = spawn(redisBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    track(proc);
+    child = proc;
+    for (const stream of [proc.stdout, proc.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
+    }
+    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+
+    const deadline = Date.now() + readyTimeoutMs;
+    let delay = 10;
+    for (;;) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`redis-server exited (code ${proc.exitCode}) before answering PING:\n${logs.join('\n')}`);
+      }
+      const err = await Promise.race([spawnError, sleep(0).then(() => undefined)]);
+      if (err) throw new Error(`cannot start redis-server: ${err.message}`);
+      if (await ping(port)) return;
+      if (Date.now() > deadline) {
+        await terminate(proc, 'SIGKILL');
+        throw new Error(`redis-server on port ${port} did not answer PING within ${readyTimeoutMs} ms:\n${logs.join('\n')}`);
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) return;
+    await spawnOnce();
+  };
+
+  // The free port may be taken between freePort() and the spawn: try a few ports on the first start.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await spawnOnce();
+      break;
+    } catch (err) {
+      if (opts.port !== undefined || attempt >= 2 || !logs.some((l) => /in use/i.test(l))) throw err;
+      port = await freePort();
+    }
+  }
+
+  const closeClient = async () => {
+    const c = assertionClient;
+    assertionClient = undefined;
+    if (c) c.disconnect();
+  };
+
+  const stop = async (): Promise<void> => {
+    await closeClient();
+    const proc = child;
+    if (!proc) return;
+    try {
+      proc.kill('SIGCONT'); // a frozen server cannot handle SIGTERM
+    } catch {
+      /* gone */
+    }
+    await terminate(proc, 'SIGTERM', 5_000);
+    await exited(proc);
+  };
+
+  const signal = (sig: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+    child.kill(sig);
+  };
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get process() {
+      return child && child.exitCode === null && child.signalCode === null ? child : undefined;
+    },
+    logs,
+    stop,
+    start,
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
+    client() {
+      if (!assertionClient) {
+        assertionClient = new Redis(port, '127.0.0.1', {
+          // Fail fast instead of ioredis' default ~74 s of retries when a test has stopped Redis.
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2_000,
+          lazyConnect: false,
+        });
+        // Without a listener, connection errors (Redis stopped by the test) crash the process.
+        assertionClient.on('error', () => {});
+      }
+      return assertionClient;
+    },
+    close: stop,
+  };
+}
