@@ -22,7 +22,6 @@
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Buffer } from 'node:buffer';
 import type {
   Account,
@@ -32,6 +31,7 @@ import type {
   KoaContextWithOIDC,
   Provider,
 } from 'oidc-provider';
+import { listen } from './listen';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -50,7 +50,7 @@ export interface ClientSpec {
 export interface IdpOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Interface to listen on. Default 127.0.0.1. */
+  /** Interface to listen on. Default 127.0.0.1; 'localhost' = 127.0.0.1 and (if present) ::1. */
   host?: string;
   /** Host name used in the issuer URL. Tests use 127.0.0.1, `npm run dev` uses localhost. */
   issuerHost?: string;
@@ -283,14 +283,8 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     res.end();
   };
   const server = http.createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listen(server, options.port ?? 0, host);
+  const port = listening.port;
   const issuer = `http://${issuerHost}:${port}`;
 
   const configuration: Configuration = {
@@ -548,6 +542,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     },
     close() {
       return new Promise<void>((resolve) => {
+        listening.closeExtra();
         server.close(() => resolve());
         server.closeAllConnections();
         for (const s of sockets) s.destroy();

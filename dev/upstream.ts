@@ -18,9 +18,10 @@
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
+import { listen } from './listen';
 
 export interface RecordedRequest {
   method: string;
@@ -40,7 +41,7 @@ export interface RecordedRequest {
 export interface UpstreamOptions {
   /** 0 (default) picks a free port. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; 'localhost' = 127.0.0.1 and (if present) ::1. */
   host?: string;
 }
 
@@ -220,16 +221,10 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     later(50, () => socket.end());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const listening = await listen(server, options.port ?? 0, host);
+  const { port } = listening;
+  const urlHost = host.includes(':') ? (host === '::' ? '[::1]' : `[${host}]`) : host === '0.0.0.0' ? '127.0.0.1' : host;
 
   return {
     url: `http://${urlHost}:${port}`,
@@ -246,6 +241,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
       return new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
+        listening.closeExtra();
         server.close(() => resolve());
         server.closeAllConnections();
         for (const s of sockets) s.destroy(); // includes /hang and upgraded sockets

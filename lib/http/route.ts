@@ -4,7 +4,7 @@
  */
 import { asGatehouseError, GatehouseError } from '../errors';
 import { gatehouse, type Gatehouse } from '../gatehouse';
-import { StoreUnavailableError } from '../session/store';
+import { isStoreUnavailable } from '../session/store';
 import { createContext, type RequestContext } from './context';
 import { INGRESS_HEADER } from './internal-headers';
 import { errorResponse, finish } from './responses';
@@ -30,7 +30,7 @@ export function route(action: Action) {
     try {
       response = await action(gh, ctx, request);
     } catch (error) {
-      const failure = error instanceof StoreUnavailableError ? new GatehouseError('store_unavailable', { cause: error }) : asGatehouseError(error);
+      const failure = isStoreUnavailable(error) ? new GatehouseError('store_unavailable', { cause: error }) : asGatehouseError(error);
       response = errorResponse(gh.config, ctx, failure, { html: ctx.navigation });
     }
     return finish(response, ctx);

@@ -9,7 +9,7 @@ import { metrics } from '../metrics';
 import { CookieSessionStore } from './cookie-store';
 import type { Session, SessionTimings } from './session';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie';
-import { StoreUnavailableError, type CookiePayload, type LogoutSubject, type SessionStore } from './store';
+import { isStoreUnavailable, type CookiePayload, type LogoutSubject, type SessionStore } from './store';
 
 export type SessionLookup =
   | { state: 'none' }
@@ -46,9 +46,9 @@ export class Sessions {
       const session = await store.load(payload);
       return session ? { state: 'found', session, payload } : { state: 'none' };
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!isStoreUnavailable(error)) throw error;
       metrics.storeErrors.inc({ store: store.kind });
-      log.warn('session store unavailable; treating request as unauthenticated', { store: store.kind, error: error.cause as Error });
+      log.warn('session store unavailable; treating request as unauthenticated', { store: store.kind, error: (error as Error).cause as Error });
       return { state: 'unavailable' };
     } finally {
       metrics.storeLatency.observe({ store: store.kind }, (performance.now() - started) / 1000);
@@ -66,9 +66,9 @@ export class Sessions {
     try {
       payload = await store.save(session);
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) throw error;
+      if (!isStoreUnavailable(error)) throw error;
       metrics.storeFallbacks.inc();
-      log.warn('redis unavailable at login; session kept in a cookie instead', { error: error.cause as Error });
+      log.warn('redis unavailable at login; session kept in a cookie instead', { error: (error as Error).cause as Error });
       store = this.cookieStore;
       payload = await store.save(session);
     }

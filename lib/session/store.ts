@@ -20,6 +20,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * By name, not `instanceof`: the server and Next's bundles each hold a copy of this module, and
+ * the shared stores throw the server's copy.
+ */
+export const isStoreUnavailable = (error: unknown) => (error as Error | undefined)?.name === 'StoreUnavailableError';
+
 export interface SessionStore {
   readonly kind: 'redis' | 'cookie';
   /** Persists the session; returns what the session cookie must hold from now on. */

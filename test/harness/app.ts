@@ -18,6 +18,9 @@ export interface StartAppOptions {
   port?: number;
   /** Ready timeout (GET /oauth2/ping answering `pong`). Default 30 s. */
   timeoutMs?: number;
+  /** Script to run instead of server.ts (relative to the project root). For the harness's own
+   *  self-test; app tests leave it alone. */
+  entry?: string;
 }
 
 export interface App {
@@ -58,11 +61,11 @@ function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv 
   };
 }
 
-function spawnApp(port: number, env: Record<string, string>): { child: ChildProcess; logs: string[]; listeners: Set<(line: string) => void> } {
+function spawnApp(port: number, env: Record<string, string>, entry = 'server.ts'): { child: ChildProcess; logs: string[]; listeners: Set<(line: string) => void> } {
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   // detached: the app runs in its own process group, so a SIGKILL fallback (and the exit hook)
   // also reaches the node process tsx starts underneath. SIGTERM goes to tsx only: it relays it.
-  const child = spawn(tsx, ['server.ts'], {
+  const child = spawn(tsx, [entry], {
     cwd: ROOT,
     env: childEnv(port, env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,11 +125,11 @@ async function isReady(ping: string): Promise<boolean> {
 }
 
 export async function startApp(env: Record<string, string> = {}, options: StartAppOptions = {}): Promise<App> {
-  assertBuilt();
+  if (!options.entry) assertBuilt();
   const port = options.port ?? (env.PORT ? Number(env.PORT) : await freePort());
   const timeoutMs = options.timeoutMs ?? 30_000;
   const url = `http://127.0.0.1:${port}`;
-  const { child, logs, listeners } = spawnApp(port, env);
+  const { child, logs, listeners } = spawnApp(port, env, options.entry);
 
   const deadline = Date.now() + timeoutMs;
   let delay = 50;
@@ -190,7 +193,7 @@ export async function startAppExpectingFailure(
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const port = options.port ?? (env.PORT ? Number(env.PORT) : await freePort());
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const { child, logs } = spawnApp(port, env);
+  const { child, logs } = spawnApp(port, env, options.entry);
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     exited(child),

@@ -10,9 +10,11 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
-import { startIdp, type Idp } from '../../dev/idp';
+import { demoClient, startIdp, type Idp } from '../../dev/idp';
 import { startUpstream, type Upstream } from '../../dev/upstream';
-import { Browser, parseForms } from './http';
+import { Browser, loginViaIdp, logoutViaIdp, parseForms } from './http';
+import { freePort } from './ports';
+import { startApp, startAppExpectingFailure } from './app';
 import { startRedis } from './redis';
 
 const REDIRECT_URI = 'http://127.0.0.1:1/cb'; // never fetched: following stops before it
@@ -251,6 +253,43 @@ describe('dev IdP', () => {
   });
 });
 
+test('resource indicators (RFC 8707): JWT access token for an allowed resource, invalid_target otherwise', async () => {
+  const resource = 'https://api.example.test';
+  const idp = await startIdp({
+    resourceIndicators: [resource],
+    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [] }],
+  });
+  try {
+    const browser = new Browser();
+    const authorize = async (res: string) => {
+      const { verifier, challenge } = pkce();
+      const u = new URL(`${idp.issuer}/auth`);
+      u.search = new URLSearchParams({
+        client_id: CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI,
+        state: 's', code_challenge: challenge, code_challenge_method: 'S256', resource: res,
+      }).toString();
+      let page = await browser.follow(u, { stopAt: stopAtRp });
+      const form = parseForms(page.body, page.url).find((f) => f.fields.prompt === 'login');
+      if (form) page = await browser.submit(form, { login: 'gina', password: 'x' }, { stopAt: stopAtRp });
+      return { back: new URL(page.stoppedAt!), verifier };
+    };
+    const denied = await authorize('https://elsewhere.test');
+    assert.equal(denied.back.searchParams.get('error'), 'invalid_target');
+
+    const { back, verifier } = await authorize(resource);
+    const tr = await fetch(`${idp.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
+    });
+    const t = (await tr.json()) as TokenResponse;
+    assert.equal(tr.status, 200, JSON.stringify(t));
+    assert.equal(decodeJwt(t.access_token!).aud, resource);
+  } finally {
+    await idp.close();
+  }
+});
+
 describe('demo upstream', () => {
   let upstream: Upstream;
   before(async () => {
@@ -276,6 +315,15 @@ describe('demo upstream', () => {
     assert.equal(rec.url, '/users/1?x=2');
     assert.equal(rec.body.toString(), 'hello');
     assert.ok(rec.rawHeaders.includes('Bearer abc'));
+  });
+
+  test('Browser sends navigation headers verbatim (global fetch would force sec-fetch-mode: cors)', async () => {
+    const page = await new Browser().follow(`${upstream.url}/nav`);
+    assert.equal(page.status, 200);
+    const rec = upstream.last('/nav')!;
+    assert.equal(rec.headers['sec-fetch-mode'], 'navigate');
+    assert.equal(rec.headers['sec-fetch-dest'], 'document');
+    assert.match(String(rec.headers.accept), /text\/html/);
   });
 
   test('status, set-cookie, slow, echo-body', async () => {
@@ -373,5 +421,136 @@ describe('throwaway Redis', () => {
     await redis.start();
     assert.equal(await redis.client().ping(), 'PONG', 'same port after restart');
     assert.equal(await redis.client().get('k'), null, 'no persistence');
+  });
+});
+
+describe('app process harness (with a stand-in for server.ts)', () => {
+  test('startApp: production env, readiness, logs, SIGTERM', async () => {
+    const app = await startApp({ EXTRA: 'yes' }, { entry: 'test/harness/fake-app.ts' });
+    try {
+      assert.equal(await (await fetch(`${app.url}/oauth2/ping`)).text(), 'pong');
+      const line = await app.waitForLog(/"listening"/);
+      const { env } = JSON.parse(line) as { env: Record<string, string | null> };
+      assert.deepEqual(env, {
+        NODE_ENV: 'production',
+        PORT: String(app.port),
+        HOSTNAME: '127.0.0.1',
+        METRICS_ADDRESS: '',
+        NODE_OPTIONS: null, // `--import tsx` from the test runner must not leak into the server
+        NODE_TEST_CONTEXT: null,
+        EXTRA: 'yes',
+      });
+      assert.equal(app.jsonLogs()[0]?.msg, 'listening');
+    } finally {
+      await app.stop();
+    }
+    assert.equal(app.process.exitCode, 0);
+    assert.ok(app.logs.some((l) => l.includes('shutting down')));
+  });
+
+  test('startAppExpectingFailure: exit code and output', async () => {
+    const r = await startAppExpectingFailure({ FAKE_APP_FAIL: 'SESSION_SECRET is too short' }, { entry: 'test/harness/fake-app.ts' });
+    assert.equal(r.code, 1);
+    assert.match(r.output, /SESSION_SECRET is too short/);
+  });
+});
+
+describe('loginViaIdp / logoutViaIdp against a minimal relying party', () => {
+  // A 50-line stand-in for Gatehouse's /oauth2 endpoints, so the browser helpers are proven
+  // independently of the app (whose tests rely on them).
+  let idp: Idp;
+  let rp: http.Server;
+  let rpUrl: string;
+  const backchannel: string[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    rpUrl = `http://127.0.0.1:${port}`;
+    const client = demoClient(rpUrl);
+    idp = await startIdp({ clients: [client] });
+    const pending = new Map<string, { verifier: string; redirect: string }>();
+    const idTokens = new Map<string, string>();
+    rp = http.createServer(async (req, res) => {
+      const u = new URL(req.url!, rpUrl);
+      const cookie = /rp\.session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+      if (u.pathname === '/oauth2/login') {
+        const { verifier, challenge } = pkce();
+        const state = randomBytes(8).toString('hex');
+        pending.set(state, { verifier, redirect: u.searchParams.get('redirect') ?? '/' });
+        const auth = new URL(`${idp.issuer}/auth`);
+        auth.search = new URLSearchParams({
+          client_id: client.clientId, response_type: 'code', scope: 'openid profile', state,
+          redirect_uri: client.redirectUris[0], code_challenge: challenge, code_challenge_method: 'S256',
+        }).toString();
+        res.writeHead(302, { location: auth.href }).end();
+      } else if (u.pathname === '/oauth2/callback') {
+        const p = pending.get(u.searchParams.get('state') ?? '');
+        assert.ok(p && u.searchParams.get('iss') === idp.issuer);
+        const tr = await fetch(`${idp.issuer}/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: u.searchParams.get('code')!, redirect_uri: client.redirectUris[0], code_verifier: p.verifier }),
+        });
+        const t = (await tr.json()) as TokenResponse;
+        const sub = String(decodeJwt(t.id_token!).sub);
+        idTokens.set(sub, t.id_token!);
+        res.writeHead(302, { location: p.redirect, 'set-cookie': `rp.session=${sub}; Path=/; HttpOnly; SameSite=Lax` }).end();
+      } else if (u.pathname === '/oauth2/logout') {
+        const end = new URL(`${idp.issuer}/session/end`);
+        end.search = new URLSearchParams({ id_token_hint: idTokens.get(cookie ?? '') ?? '', post_logout_redirect_uri: client.postLogoutRedirectUris[0] }).toString();
+        res.writeHead(302, { location: end.href, 'set-cookie': 'rp.session=; Path=/; Max-Age=0' }).end();
+      } else if (u.pathname === '/oauth2/logout/callback') {
+        res.writeHead(302, { location: '/bye' }).end();
+      } else if (u.pathname === '/oauth2/logout/backchannel') {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        backchannel.push(new URLSearchParams(Buffer.concat(chunks).toString()).get('logout_token') ?? '');
+        res.writeHead(200).end();
+      } else {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(`${u.pathname} as ${cookie ?? 'nobody'}`);
+      }
+    });
+    await new Promise<void>((resolve) => rp.listen(port, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    rp?.closeAllConnections();
+    rp?.close();
+    await idp?.close();
+  });
+
+  test('login lands on the target with a session cookie', async () => {
+    const browser = new Browser();
+    const result = await loginViaIdp(browser, rpUrl, { login: 'dave', redirect: '/whoami?x=1' });
+    assert.equal(result.target, `${rpUrl}/whoami?x=1`);
+    assert.equal(result.callback.status, 302);
+    assert.equal(result.page.status, 200);
+    assert.equal(result.page.body, '/whoami as dave');
+    assert.equal(browser.cookie(rpUrl, 'rp.session')?.value, 'dave');
+    assert.equal(browser.cookie(rpUrl, 'rp.session')?.httpOnly, true);
+    assert.equal(idp.grants.authorizationCodeGrants, 1);
+
+    // Logout: IdP confirmation page submits itself; back-channel logout reaches the RP.
+    const out = await logoutViaIdp(browser, rpUrl);
+    assert.equal(out.url, `${rpUrl}/bye`);
+    assert.equal(out.body, '/bye as nobody');
+    assert.equal(browser.cookie(rpUrl, 'rp.session'), undefined, 'Max-Age=0 deleted the cookie');
+    assert.equal(backchannel.length, 1);
+    assert.equal(decodeJwt(backchannel[0]).sub, 'dave');
+  });
+
+  test('stopAfterCallback does not fetch the target', async () => {
+    const browser = new Browser();
+    const result = await loginViaIdp(browser, rpUrl, { login: 'erin', redirect: '/somewhere', stopAfterCallback: true });
+    assert.equal(result.target, `${rpUrl}/somewhere`);
+    assert.equal(result.page.stoppedAt, `${rpUrl}/somewhere`);
+    assert.ok(!result.hops.some((h) => h.url.endsWith('/somewhere')));
+  });
+
+  test('a second login in the same browser skips the IdP form (IdP session)', async () => {
+    const browser = new Browser();
+    await loginViaIdp(browser, rpUrl, { login: 'frank' });
+    const again = await loginViaIdp(browser, rpUrl, { redirect: '/again' });
+    assert.equal(again.page.body, '/again as frank');
+    assert.ok(!again.hops.some((h) => h.method === 'POST'), 'no form submitted');
   });
 });

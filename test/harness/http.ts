@@ -1,11 +1,21 @@
-// A tiny "browser" over global fetch for integration tests: a cookie jar, manual redirects
-// followed across origins (app ↔ IdP), and submission of the self-submitting forms an IdP uses
-// (oidc-provider's logout confirmation and form_post pages). Enough to drive a login or logout
-// without Playwright, and explicit about every hop so tests can assert on them.
+// A tiny "browser" for integration tests: a cookie jar, manual redirects followed across origins
+// (app ↔ IdP), and submission of the self-submitting forms an IdP uses (oidc-provider's logout
+// confirmation and form_post pages). Enough to drive a login or logout without Playwright, and
+// explicit about every hop so tests can assert on them.
+//
+// Transport: node:http, not global fetch. Node's fetch (undici) always sends
+// `Sec-Fetch-Mode: cors`, overwriting any value given, so a fetch() can never look like a
+// navigation to Gatehouse (SPEC §3 decides navigation vs. fetch by Sec-Fetch-*). `httpRequest`
+// sends exactly the headers it is given and returns a standard (streaming) Response.
 //
 // Simplifications, on purpose: cookies are keyed by host:port (a real browser ignores the port —
 // keying by it keeps the IdP's cookies out of requests to the app, which is what tests reason
 // about), Domain and Secure are ignored (everything is loopback http), Path matches by prefix.
+
+import { Buffer } from 'node:buffer';
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
 
 export interface StoredCookie {
   name: string;
@@ -57,6 +67,49 @@ export interface ParsedForm {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+type RequestBody = string | URLSearchParams | Uint8Array | ArrayBuffer | null | undefined;
+
+function bodyBytes(body: unknown): Buffer | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof URLSearchParams) return Buffer.from(body.toString());
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (body instanceof ArrayBuffer) return Buffer.from(body);
+  throw new TypeError('httpRequest: body must be a string, URLSearchParams, Uint8Array or ArrayBuffer');
+}
+
+/** One HTTP/1.1 request with exactly the given headers (plus Host, and Content-Length for a
+ *  body), no redirect following, no decompression. Returns a standard Response whose body streams
+ *  (server-sent events arrive chunk by chunk). Use it instead of fetch() whenever the request
+ *  headers matter (Sec-Fetch-*, Accept-Encoding). */
+export function httpRequest(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError(`unsupported URL ${u.href}`);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const payload = bodyBytes(init.body as RequestBody);
+  const headers: Record<string, string> = {};
+  new Headers(init.headers).forEach((v, k) => {
+    headers[k] = v;
+  });
+  if (payload && headers['content-length'] === undefined) headers['content-length'] = String(payload.length);
+  const transport = u.protocol === 'https:' ? https : http;
+  return new Promise<Response>((resolve, reject) => {
+    const req = transport.request(u, { method, headers, signal: init.signal ?? undefined }, (res) => {
+      const out = new Headers();
+      for (let i = 0; i < res.rawHeaders.length; i += 2) out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      const status = res.statusCode ?? 0;
+      const noBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
+      if (noBody) res.resume();
+      const body = noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      const response = new Response(body, { status, statusText: res.statusMessage, headers: out });
+      Object.defineProperty(response, 'url', { value: u.href });
+      resolve(response);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 /** Headers Chromium sends on a top-level navigation; Gatehouse decides navigation vs fetch by them. */
 export const NAVIGATION_HEADERS: Record<string, string> = {
@@ -230,7 +283,7 @@ export class Browser {
     new Headers(init.headers).forEach((v, k) => headers.set(k, v));
     const cookie = this.cookieHeader(url);
     if (cookie && !headers.has('cookie')) headers.set('cookie', cookie);
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const res = await httpRequest(url, { ...init, headers });
     this.storeCookies(url, res);
     return res;
   }

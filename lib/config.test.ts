@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from './config';
+
+const SECRET = 'x'.repeat(32);
+const production = {
+  NODE_ENV: 'production',
+  INGRESS: 'https://app.example.com',
+  OIDC_ISSUER: 'https://idp.example.com',
+  OIDC_CLIENT_ID: 'client',
+  OIDC_CLIENT_SECRET: 'secret',
+  SESSION_SECRET: SECRET,
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  return [];
+}
+
+describe('config', () => {
+  test('development works with no variables at all', () => {
+    const config = loadConfig({});
+    assert.equal(config.production, false);
+    assert.equal(config.ingresses[0].href, 'http://localhost:3000/');
+    assert.equal(config.session.secrets[0].length >= 32, true);
+    assert.equal(config.cookieSecure, false);
+    assert.equal(config.session.maxLifetimeMs, 10 * 3_600_000);
+  });
+
+  test('production requires the ingress, the IdP and a session secret, naming each', () => {
+    const found = problems({ NODE_ENV: 'production' }).join('\n');
+    for (const name of ['INGRESS', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'SESSION_SECRET']) assert.match(found, new RegExp(`^${name}:`, 'm'));
+  });
+
+  const bad: Array<[string, Record<string, string>, string]> = [
+    ['short secret', { SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
+    ['one short secret in a rotation list', { SESSION_SECRET: `${SECRET},short` }, 'SESSION_SECRET'],
+    ['ingress not a URL', { INGRESS: 'app.example.com' }, 'INGRESS'],
+    ['ingress with a query', { INGRESS: 'https://app.example.com/?a=1' }, 'INGRESS'],
+    ['duration without unit', { SESSION_MAX_LIFETIME: '30' }, 'SESSION_MAX_LIFETIME'],
+    ['duration garbage', { SESSION_REFRESH_BEFORE: 'soon' }, 'SESSION_REFRESH_BEFORE'],
+    ['redis URL scheme', { REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
+    ['sentinel without name', { REDIS_SENTINELS: '127.0.0.1:26379' }, 'REDIS_SENTINEL_NAME'],
+    ['sentinel entry not host:port', { REDIS_SENTINELS: 'nope', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+    ['upstream without prefix', { UPSTREAMS: 'http://api:8080' }, 'UPSTREAMS'],
+    ['upstream under /oauth2', { UPSTREAMS: '/oauth2/x=http://api:8080' }, 'UPSTREAMS'],
+    ['upstream not http', { UPSTREAMS: '/api=ftp://api' }, 'UPSTREAMS'],
+    ['error path absolute URL', { ERROR_PATH: 'https://evil.example/error' }, 'ERROR_PATH'],
+    ['error path protocol-relative', { ERROR_PATH: '//evil.example' }, 'ERROR_PATH'],
+    ['auto login not boolean', { AUTO_LOGIN: 'maybe' }, 'AUTO_LOGIN'],
+    ['ignore glob not a path', { AUTO_LOGIN_IGNORE_PATHS: 'public/**' }, 'AUTO_LOGIN_IGNORE_PATHS'],
+    ['cookie prefix with a space', { COOKIE_PREFIX: 'my app' }, 'COOKIE_PREFIX'],
+    ['log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['body size', { UPSTREAM_MAX_BODY: 'lots' }, 'UPSTREAM_MAX_BODY'],
+    ['port', { PORT: 'eighty' }, 'PORT'],
+    ['client JWK not JSON', { OIDC_CLIENT_JWK: '{nope' }, 'OIDC_CLIENT_JWK'],
+    ['plain http issuer off loopback', { OIDC_ISSUER: 'http://idp.example.com' }, 'OIDC_ISSUER'],
+    ['two redis modes at once', { REDIS_URL: 'redis://a:1', REDIS_CLUSTER_NODES: 'a:1' }, 'REDIS_URL'],
+    ['no client credential', { OIDC_CLIENT_SECRET: '' }, 'OIDC_CLIENT_SECRET'],
+  ];
+  for (const [name, env, variable] of bad) {
+    test(`refuses ${name}, naming ${variable}`, () => {
+      const found = problems({ ...production, ...env });
+      assert.ok(found.some((p) => p.startsWith(`${variable}:`)), `expected a problem for ${variable}, got ${JSON.stringify(found)}`);
+    });
+  }
+
+  test('parses a full production configuration', () => {
+    const config = loadConfig({
+      ...production,
+      INGRESS: 'https://a.example.com/app/, http://localhost:3000',
+      SESSION_SECRET: `${SECRET}, ${'y'.repeat(40)}`,
+      SESSION_MAX_LIFETIME: '1h30m',
+      SESSION_INACTIVITY_TIMEOUT: '15m',
+      UPSTREAMS: '/=http://127.0.0.1:8080,/api=http://api:8080/v1/',
+      UPSTREAM_MAX_BODY: '2MB',
+      OIDC_SCOPES: 'profile, email offline_access openid',
+      REDIS_SENTINELS: '10.0.0.1:26379,[::1]:26380',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      METRICS_ADDRESS: '',
+    });
+    assert.deepEqual(config.ingresses.map(String), ['https://a.example.com/app', 'http://localhost:3000/']);
+    assert.equal(config.cookieSecure, true);
+    assert.equal(config.session.secrets.length, 2);
+    assert.equal(config.session.maxLifetimeMs, 5_400_000);
+    assert.equal(config.session.inactivityTimeoutMs, 900_000);
+    assert.deepEqual(config.upstreams.map((r) => r.prefix), ['/api', '/']);
+    assert.equal(config.upstreamMaxBody, 2 * 1024 * 1024);
+    assert.deepEqual(config.oidc.scopes, ['profile', 'email', 'offline_access']);
+    assert.deepEqual(config.redis, { kind: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster' });
+    assert.equal(config.metricsAddress, null);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * One contract, two stores (SPEC §5): whatever the store, a saved session loads back, a deleted
+ * one is gone for good, and a front-/back-channel subject ends every matching session. The Redis
+ * store runs against a real redis-server started on a free port.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../test/harness/redis';
+import { createRedisClient } from '../redis';
+import { CookieSessionStore } from './cookie-store';
+import { RedisSessionStore, redisKeys } from './redis-store';
+import type { Session } from './session';
+import type { SessionStore } from './store';
+
+const HOUR = 3_600_000;
+const timings = { inactivityTimeoutMs: null, refreshBeforeMs: 30_000, maxLifetimeMs: 10 * HOUR };
+
+function newSession(over: Partial<Session> = {}): Session {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    createdAt: now - 1,
+    endsAt: now + HOUR,
+    lastSeenAt: now,
+    sid: `sid-${randomUUID()}`,
+    sub: `user-${randomUUID()}`,
+    user: { name: 'Alice' },
+    tokens: { accessToken: `at-${randomUUID()}`, refreshToken: `rt-${randomUUID()}`, idToken: 'id', expiresAt: now + 300_000, refreshedAt: now },
+    ...over,
+  };
+}
+
+let redis: RedisServer;
+const clients: Redis[] = [];
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await redis.close();
+});
+
+const factories: Record<string, () => Promise<SessionStore>> = {
+  cookie: async () => new CookieSessionStore(timings.maxLifetimeMs),
+  redis: async () => {
+    const client = createRedisClient({ kind: 'standalone', url: redis.url }) as Redis;
+    clients.push(client);
+    await client.ping();
+    return new RedisSessionStore(client, timings);
+  },
+};
+
+for (const [kind, create] of Object.entries(factories)) {
+  describe(`${kind} store contract`, () => {
+    test('a saved session loads back unchanged', async () => {
+      const store = await create();
+      const session = newSession();
+      const payload = await store.save(session);
+      assert.deepEqual(await store.load(payload), session);
+    });
+
+    test('saving again keeps the same cookie payload kind and returns the new data', async () => {
+      const store = await create();
+      const session = newSession();
+      const first = await store.save(session);
+      const updated = { ...session, tokens: { ...session.tokens, accessToken: 'at-new', refreshedAt: Date.now() + 1 } };
+      const second = await store.save(updated, first);
+      assert.equal(second.t, first.t);
+      assert.equal((await store.load(second))?.tokens.accessToken, 'at-new');
+    });
+
+    test('a deleted session is gone, also for a replayed payload', async () => {
+      const store = await create();
+      const session = newSession();
+      const payload = await store.save(session);
+      await store.delete(session);
+      assert.equal(await store.load(payload), null);
+    });
+
+    test('deleting by sid ends every session of that IdP session and no other', async () => {
+      const store = await create();
+      const sid = `sid-${randomUUID()}`;
+      const a = newSession({ sid });
+      const b = newSession({ sid });
+      const other = newSession();
+      const [pa, pb, po] = [await store.save(a), await store.save(b), await store.save(other)];
+      assert.ok((await store.deleteBySubject({ sid })) >= 1);
+      assert.equal(await store.load(pa), null);
+      assert.equal(await store.load(pb), null);
+      assert.deepEqual(await store.load(po), other);
+    });
+
+    test('deleting by sub ends that user\'s sessions', async () => {
+      const store = await create();
+      const a = newSession();
+      const pa = await store.save(a);
+      await store.deleteBySubject({ sub: a.sub });
+      assert.equal(await store.load(pa), null);
+    });
+  });
+}
+
+describe('redis store specifics', () => {
+  test('Redis holds no token in clear and expires the key with the session', async () => {
+    const store = (await factories.redis()) as RedisSessionStore;
+    const session = newSession();
+    await store.save(session);
+    const raw = await redis.client().get(redisKeys.session(session.id));
+    assert.ok(raw);
+    assert.ok(!raw.includes(session.tokens.accessToken), 'access token readable in Redis');
+    assert.ok(!raw.includes(session.tokens.refreshToken!), 'refresh token readable in Redis');
+    const ttl = await redis.client().pttl(redisKeys.session(session.id));
+    assert.ok(ttl > HOUR - 60_000 && ttl <= HOUR, `ttl ${ttl}`);
+  });
+
+  test('a ticket with the wrong data key loads nothing', async () => {
+    const store = await factories.redis();
+    const payload = await store.save(newSession());
+    assert.equal(payload.t, 'ticket');
+    if (payload.t !== 'ticket') return;
+    assert.equal(await store.load({ ...payload, key: 'x'.repeat(43) }), null);
+  });
+
+  test('the inactivity timeout shortens the key TTL', async () => {
+    const client = createRedisClient({ kind: 'standalone', url: redis.url }) as Redis;
+    clients.push(client);
+    await client.ping();
+    const store = new RedisSessionStore(client, { ...timings, inactivityTimeoutMs: 60_000 });
+    const session = newSession();
+    await store.save(session);
+    const ttl = await redis.client().pttl(redisKeys.session(session.id));
+    assert.ok(ttl > 0 && ttl <= 60_000, `ttl ${ttl}`);
+  });
+});
