@@ -1,6 +1,8 @@
 import type { NextConfig } from 'next';
 
 const nextConfig: NextConfig = {
+  // Lets several builds coexist (parallel test runs, the benchmark); the default is Next's own.
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   // Compression buffers streamed responses (server-sent events would arrive all at once), and a
   // reverse proxy in front usually compresses anyway.
   compress: false,

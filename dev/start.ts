@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       setDefault('OIDC_ISSUER', idp.issuer);
       setDefault('OIDC_CLIENT_ID', clientId);
       setDefault('OIDC_CLIENT_SECRET', clientSecret);
+      setDefault('OIDC_SCOPES', 'profile email');
     }
     if (!process.env.UPSTREAMS) {
       upstream = await startUpstream({ port: upstreamPort, host: 'localhost' });

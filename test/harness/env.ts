@@ -32,6 +32,8 @@ export function baseAppEnv(opts: AppEnvOptions): Record<string, string> {
     OIDC_ISSUER: opts.idp.issuer,
     OIDC_CLIENT_ID: opts.client.clientId,
     SESSION_SECRET: opts.sessionSecret ?? testSecret(),
+    // Names and emails in the id_token, as a real deployment would ask for them.
+    OIDC_SCOPES: 'profile email',
   };
   if (opts.client.clientSecret) env.OIDC_CLIENT_SECRET = opts.client.clientSecret;
   if (opts.client.tokenEndpointAuthMethod && opts.client.tokenEndpointAuthMethod !== 'client_secret_basic') {
