@@ -2,6 +2,7 @@
  * Structured logs: one JSON line per event on stdout, each with the request's `correlation_id`
  * (SPEC §7). Never pass tokens, cookies or secrets as fields; `redact` is a last line of defence.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from './config';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -24,9 +25,18 @@ function redact(fields: LogFields): LogFields {
   return out;
 }
 
+/** The request being served, so every log line of it carries its correlation id (SPEC §7). */
+const REQUEST_KEY = Symbol.for('gatehouse.log.request');
+type Holder = { [REQUEST_KEY]?: AsyncLocalStorage<string> };
+const currentRequest = ((globalThis as Holder)[REQUEST_KEY] ??= new AsyncLocalStorage<string>());
+
+export const withCorrelationId = <T>(correlationId: string, run: () => T): T => currentRequest.run(correlationId, run);
+
 function write(level: LogLevel, msg: string, fields: LogFields) {
   if (LEVELS[level] < threshold) return;
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...redact(fields) })}\n`);
+  const correlation_id = currentRequest.getStore();
+  const line = { time: new Date().toISOString(), level, msg, ...(correlation_id ? { correlation_id } : {}), ...redact(fields) };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
 export const log = {

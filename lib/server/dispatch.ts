@@ -15,7 +15,7 @@ import { isNavigation } from '../http/navigation';
 import { correlationId } from '../http/request-id';
 import { readRequestPath, type RequestPath } from '../http/request-path';
 import { errorResponse, finish } from '../http/responses';
-import { log } from '../log';
+import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
 import { forward, forwardUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
@@ -33,6 +33,13 @@ interface Routed {
   innerDecoded: string;
   requestId: string;
 }
+
+/**
+ * Headers a client could send to steer Next.js: its internal ones (`x-middleware-subrequest` once
+ * let a request skip the interception file entirely) and forwarding headers Next would build URLs
+ * from. Gatehouse builds public URLs from INGRESS only.
+ */
+const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
 
 const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
@@ -57,8 +64,12 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   await sendResponse(res, finish(response, ctx));
 }
 
-export async function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
+export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
+  return withCorrelationId(routed.requestId, () => dispatchRouted(gh, req, res, routed, next));
+}
+
+async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, routed: ReturnType<typeof route>, next: NextHandler): Promise<void> {
   if ('fail' in routed) return fail(gh, req, res, routed.fail, routed.requestId);
   const { ingress, innerRaw, innerDecoded, search, requestId } = routed;
   res.setHeader('X-Request-Id', requestId);
@@ -67,6 +78,9 @@ export async function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerR
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
   // Next sees the path below the ingress and trusted internal headers only.
+  for (const name of Object.keys(req.headers)) {
+    if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
+  }
   req.url = innerRaw + search;
   req.headers['x-request-id'] = requestId;
   req.headers[INGRESS_HEADER] = String(ingress.index);
