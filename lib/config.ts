@@ -69,6 +69,16 @@ const DEV_DEFAULTS = {
   OIDC_CLIENT_SECRET: 'gatehouse-dev-secret-not-for-production',
 };
 
+/**
+ * What each `OIDC_PROVIDER` preset adds unless configured otherwise: Entra ID issues refresh
+ * tokens only for `offline_access`; ID-porten wants an assurance level and a locale on every login.
+ */
+const PROVIDER_PRESETS: Record<Config['oidc']['provider'], { scopes: string[]; acrValues?: string; uiLocales?: string }> = {
+  openid: { scopes: [] },
+  azure: { scopes: ['offline_access'] },
+  idporten: { scopes: [], acrValues: 'idporten-loa-high', uiLocales: 'nb' },
+};
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
@@ -248,6 +258,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? { kind: 'cluster', nodes: v.REDIS_CLUSTER_NODES }
         : null;
 
+  const preset = PROVIDER_PRESETS[v.OIDC_PROVIDER];
   return {
     production,
     listen: { port: v.PORT, hostname: v.HOSTNAME },
@@ -258,9 +269,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       clientSecret: v.OIDC_CLIENT_SECRET,
       clientAuthMethod: authMethod,
       clientJwk: v.OIDC_CLIENT_JWK,
-      scopes: v.OIDC_SCOPES,
-      acrValues: v.OIDC_ACR_VALUES,
-      uiLocales: v.OIDC_UI_LOCALES,
+      scopes: [...new Set([...v.OIDC_SCOPES, ...preset.scopes])],
+      acrValues: v.OIDC_ACR_VALUES ?? preset.acrValues,
+      uiLocales: v.OIDC_UI_LOCALES ?? preset.uiLocales,
       resource: v.OIDC_RESOURCE,
       postLogoutRedirectUri: v.OIDC_POST_LOGOUT_REDIRECT_URI,
       provider: v.OIDC_PROVIDER,

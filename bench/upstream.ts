@@ -1,0 +1,51 @@
+// The benchmark's upstream, run as its own process (`node --import tsx bench/upstream.ts`): a
+// plain node:http server that answers a small JSON body at once and records nothing, so what the
+// benchmark measures is Gatehouse, not the demo upstream's bookkeeping (dev/upstream.ts keeps
+// every request in memory).
+//
+//   any path      200 {"ok":true}; 401 without `Authorization: Bearer …` (so a Gatehouse that
+//                 stopped forwarding the token shows up as errors, not as a fast benchmark)
+//   /whoami       200 {"token":"<sha256 of the Authorization header, 16 chars>"}: which access
+//                 token a request carried, without the token itself
+
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const OK = Buffer.from('{"ok":true}');
+const UNAUTHORIZED = Buffer.from('{"error":"no bearer token"}');
+
+const server = http.createServer((req, res) => {
+  // Nothing the benchmark sends has a body; drain anything that does so keep-alive survives.
+  req.resume();
+  const auth = req.headers.authorization;
+  if (!auth || !auth.startsWith('Bearer ')) {
+    res.writeHead(401, { 'content-type': 'application/json', 'content-length': UNAUTHORIZED.length });
+    res.end(UNAUTHORIZED);
+    return;
+  }
+  if (req.url === '/whoami') {
+    const body = Buffer.from(JSON.stringify({ token: createHash('sha256').update(auth).digest('base64url').slice(0, 16) }));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    res.end(body);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length });
+  res.end(OK);
+});
+
+// Connections from the load generator and from Gatehouse stay open across a whole scenario.
+server.keepAliveTimeout = 60_000;
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ port })}\n`);
+});
+
+const stop = () => {
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
