@@ -77,10 +77,12 @@ describe('demo page in Chromium', () => {
       assert.equal(c.sameSite, 'Lax', `${c.name} is SameSite=Lax`);
       assert.equal(c.domain, app.hostname);
     }
-    const seen = await page.evaluate(() => {
-      const dump = (s: Storage) => Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? '')}`);
-      return { cookie: document.cookie, local: dump(localStorage), session: dump(sessionStorage) };
-    });
+    // No named helper inside: tsx (esbuild keepNames) would wrap it in a `__name` the page lacks.
+    const seen = await page.evaluate(() => ({
+      cookie: document.cookie,
+      local: Object.entries({ ...localStorage }).map(([k, v]) => `${k}=${v}`),
+      session: Object.entries({ ...sessionStorage }).map(([k, v]) => `${k}=${v}`),
+    }));
     assert.doesNotMatch(seen.cookie, /gatehouse\./, 'document.cookie cannot read Gatehouse cookies');
     for (const entry of [...seen.local, ...seen.session]) {
       assert.ok(!entry.includes(accessToken), `no access token in web storage: ${entry.slice(0, 80)}`);
