@@ -23,6 +23,30 @@ const fastFail: RedisOptions = {
   lazyConnect: true,
 };
 
+const STARTING = new Set(['wait', 'connecting', 'connect']);
+
+/**
+ * Waits briefly while a connection attempt is under way: with the offline queue off, a command
+ * sent in the milliseconds before 'ready' would fail although Redis is fine. During an outage the
+ * client is 'reconnecting' between attempts and this returns at once.
+ */
+export async function whenReady(client: RedisClient, timeoutMs = COMMAND_TIMEOUT_MS): Promise<void> {
+  if (!STARTING.has(client.status)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      client.off('end', done);
+      client.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+    client.once('end', done);
+    client.once('error', done);
+  });
+}
+
 export function createRedisClient(config: RedisConfig): RedisClient {
   let client: RedisClient;
   switch (config.kind) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Gatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
 import { json } from '../http/responses';
+import { whenReady } from '../redis';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
@@ -37,6 +38,7 @@ const seenJti = new Map<string, number>();
 async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean> {
   const key = `gh:jti:${createHash('sha256').update(jti).digest('base64url')}`;
   const ttlMs = Math.max(1_000, expiresAtSeconds * 1000 - Date.now() + 60_000);
+  if (gh.redis) await whenReady(gh.redis);
   if (gh.redis) return (await gh.redis.set(key, '1', 'PX', ttlMs, 'NX')) === 'OK';
   const now = Date.now();
   for (const [k, until] of seenJti) if (until < now) seenJti.delete(k);

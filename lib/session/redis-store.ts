@@ -4,7 +4,7 @@
  * no token. A session's keys share the hash tag `{id}`, so they live in one Cluster slot.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis';
+import { whenReady, type RedisClient } from '../redis';
 import { seal, unseal } from '../seal';
 import { timeoutAt, type Session, type SessionTimings } from './session';
 import { StoreUnavailableError, type CookiePayload, type LogoutSubject, type SessionStore, type Ticket } from './store';
@@ -21,8 +21,9 @@ const digest = (value: string) => createHash('sha256').update(value).digest('bas
 const newDataKey = () => randomBytes(32).toString('base64url');
 
 /** Runs a Redis call, turning any failure (down, frozen, refused) into `StoreUnavailableError`. */
-export async function guarded<T>(call: () => Promise<T>): Promise<T> {
+export async function guarded<T>(redis: RedisClient, call: () => Promise<T>): Promise<T> {
   try {
+    await whenReady(redis);
     return await call();
   } catch (error) {
     throw new StoreUnavailableError(error);
@@ -48,7 +49,7 @@ export class RedisSessionStore implements SessionStore {
     const ticket: Ticket = current?.t === 'ticket' && current.id === session.id ? current : { t: 'ticket', id: session.id, key: newDataKey() };
     const ttl = this.ttlMs(session);
     const sealed = await seal('stored-session', session, [ticket.key], Math.ceil(ttl / 1000) + 60);
-    await guarded(async () => {
+    await guarded(this.redis, async () => {
       await this.redis.set(redisKeys.session(session.id), sealed, 'PX', ttl);
       if (current) return; // indexes are written once, at login
       const lifetime = this.timings.maxLifetimeMs;
@@ -63,19 +64,19 @@ export class RedisSessionStore implements SessionStore {
 
   async load(payload: CookiePayload): Promise<Session | null> {
     if (payload.t !== 'ticket') return null;
-    const sealed = await guarded(() => this.redis.get(redisKeys.session(payload.id)));
+    const sealed = await guarded(this.redis, () => this.redis.get(redisKeys.session(payload.id)));
     if (!sealed) return null;
     const session = await unseal<Session>('stored-session', sealed, [payload.key], this.timings.maxLifetimeMs / 1000 + 60);
     return session && session.id === payload.id ? session : null;
   }
 
   async delete(session: Session): Promise<void> {
-    await guarded(() => this.redis.del(redisKeys.session(session.id)));
+    await guarded(this.redis, () => this.redis.del(redisKeys.session(session.id)));
   }
 
   async deleteBySubject(subject: LogoutSubject): Promise<number> {
     const indexes = [subject.sid && redisKeys.bySid(subject.sid), subject.sub && redisKeys.bySub(subject.sub)].filter((k): k is string => !!k);
-    return guarded(async () => {
+    return guarded(this.redis, async () => {
       let ended = 0;
       for (const index of indexes) {
         const ids = await this.redis.smembers(index);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { CookieScope } from '../http/cookies';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import type { RedisClient } from '../redis';
+import { whenReady, type RedisClient } from '../redis';
 import { redisKeys } from './redis-store';
 import { cooldownEndsAt, type Session, type Tokens } from './session';
 import type { Sessions } from './sessions';
@@ -77,6 +77,7 @@ export class Refresher {
     const owner = randomUUID();
     const deadline = this.now() + WAIT_FOR_PEER_MS;
     try {
+      await whenReady(redis);
       while (this.now() < deadline) {
         if ((await redis.set(lockKey, owner, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') {
           try {

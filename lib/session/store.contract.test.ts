@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../../test/harness/redis';
-import { createRedisClient } from '../redis';
+import { createRedisClient, whenReady } from '../redis';
 import { CookieSessionStore } from './cookie-store';
 import { RedisSessionStore, redisKeys } from './redis-store';
 import type { Session } from './session';
@@ -48,7 +48,7 @@ const factories: Record<string, () => Promise<SessionStore>> = {
   redis: async () => {
     const client = createRedisClient({ kind: 'standalone', url: redis.url }) as Redis;
     clients.push(client);
-    await client.ping();
+    await whenReady(client);
     return new RedisSessionStore(client, timings);
   },
 };
@@ -127,7 +127,7 @@ describe('redis store specifics', () => {
   test('the inactivity timeout shortens the key TTL', async () => {
     const client = createRedisClient({ kind: 'standalone', url: redis.url }) as Redis;
     clients.push(client);
-    await client.ping();
+    await whenReady(client);
     const store = new RedisSessionStore(client, { ...timings, inactivityTimeoutMs: 60_000 });
     const session = newSession();
     await store.save(session);
