@@ -195,7 +195,9 @@ const schema = z.object({
       if (!glob.startsWith('/')) ctx.addIssue({ code: 'custom', message: `"${glob}" must start with /` });
       return glob;
     })),
-  ERROR_PATH: optional.refine((v) => !v || (/^\/(?![/\\])/.test(v) && !/[\s?#]/.test(v)), 'must be a relative path such as /error'),
+  ERROR_PATH: optional
+    .refine((v) => !v || (/^\/(?![/\\])/.test(v) && !/[\s?#]/.test(v)), 'must be a relative path such as /error')
+    .transform((v) => (v && v.length > 1 ? v.replace(/\/+$/, '') : v)),
   COOKIE_PREFIX: z.string().trim().default('gatehouse').refine((v) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),

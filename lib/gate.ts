@@ -14,13 +14,16 @@ export type GateOutcome =
 
 const matchers = new WeakMap<Config, (path: string) => boolean>();
 
+/** ERROR_PATH is a path on the host; it may or may not sit under the ingress path. */
+const isErrorPath = (config: Config, r: GateRequest) => config.errorPath !== undefined && (r.decodedPath === config.errorPath || r.basePath + r.decodedPath === config.errorPath);
+
 function isIgnored(config: Config, decodedPath: string): boolean {
   let ignored = matchers.get(config);
   if (!ignored) {
     ignored = compileGlobs(config.autoLoginIgnorePaths);
     matchers.set(config, ignored);
   }
-  return isAlwaysPublic(decodedPath) || decodedPath === config.errorPath || ignored(decodedPath);
+  return isAlwaysPublic(decodedPath) || ignored(decodedPath);
 }
 
 export interface GateRequest {
@@ -34,7 +37,7 @@ export interface GateRequest {
 }
 
 export function autoLogin(config: Config, r: GateRequest): GateOutcome {
-  if (!config.autoLogin || r.hasSession || isIgnored(config, r.decodedPath)) return { kind: 'pass' };
+  if (!config.autoLogin || r.hasSession || isErrorPath(config, r) || isIgnored(config, r.decodedPath)) return { kind: 'pass' };
   const loginUrl = `${r.basePath}/oauth2/login?redirect=${encodeURIComponent(r.returnTo)}`;
   return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
 }

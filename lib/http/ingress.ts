@@ -5,13 +5,22 @@
 export interface IngressMatch {
   index: number;
   ingress: URL;
-  /** The ingress path without a trailing slash: '' for a root ingress. */
+  /** The ingress path without a trailing slash, as in the URL (percent-encoded): '' for a root ingress. */
   basePath: string;
-  /** The request path with the ingress path removed (always starts with '/'). */
+  /** The (decoded) request path with the ingress path removed (always starts with '/'). */
   innerPath: string;
 }
 
 export const basePathOf = (ingress: URL) => (ingress.pathname === '/' ? '' : ingress.pathname);
+
+/** The ingress path as request decisions see paths: percent-decoded (`/søk`, not `/s%C3%B8k`). */
+const decodedBasePathOf = (ingress: URL) => {
+  try {
+    return decodeURIComponent(basePathOf(ingress));
+  } catch {
+    return basePathOf(ingress);
+  }
+};
 
 const within = (path: string, base: string) => base === '' || path === base || path.startsWith(`${base}/`);
 
@@ -19,12 +28,12 @@ export function matchIngress(ingresses: readonly URL[], path: string, host: stri
   let best: IngressMatch | null = null;
   let bestScore = -1;
   ingresses.forEach((ingress, index) => {
-    const basePath = basePathOf(ingress);
-    if (!within(path, basePath)) return;
-    const score = basePath.length * 2 + (host && host.toLowerCase() === ingress.host ? 1 : 0);
+    const decodedBase = decodedBasePathOf(ingress);
+    if (!within(path, decodedBase)) return;
+    const score = decodedBase.length * 2 + (host && host.toLowerCase() === ingress.host ? 1 : 0);
     if (score > bestScore) {
       bestScore = score;
-      best = { index, ingress, basePath, innerPath: path.slice(basePath.length) || '/' };
+      best = { index, ingress, basePath: basePathOf(ingress), innerPath: path.slice(decodedBase.length) || '/' };
     }
   });
   return best;

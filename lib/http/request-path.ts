@@ -24,9 +24,23 @@ function resolveSegments(path: string): string {
   return `/${out.join('/')}${trailing ? '/' : ''}`;
 }
 
+/** Number of segments in a decoded prefix: `/` → 0, `/api` → 1, `/a/b` → 2. */
+export const segmentCount = (prefix: string) => prefix.split('/').filter(Boolean).length;
+
+/**
+ * Removes the first `count` segments of a raw path. Prefixes are matched on the decoded path but
+ * cut from the raw one by segments, never by length: `/%61pi/x` under `/api` must become `/x`.
+ */
+export function dropSegments(rawPath: string, count: number): string {
+  if (count === 0) return rawPath;
+  const parts = rawPath.split('/');
+  return `/${parts.slice(count + 1).join('/')}`;
+}
+
 /** Null for a path that cannot be read safely: not starting with '/', bad encoding, or ambiguous. */
 export function readRequestPath(rawPath: string): RequestPath | null {
-  if (!rawPath.startsWith('/') || rawPath.includes('\\')) return null;
+  // An encoded slash or backslash would make one segment in the raw path two in the decoded one.
+  if (!rawPath.startsWith('/') || rawPath.includes('\\') || /%(2f|5c)/i.test(rawPath)) return null;
   const raw = resolveSegments(rawPath);
   const decoded = normalizePath(raw);
   if (decoded === null) return null;

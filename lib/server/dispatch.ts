@@ -13,7 +13,7 @@ import { matchIngress, type IngressMatch } from '../http/ingress';
 import { INGRESS_HEADER } from '../http/internal-headers';
 import { isNavigation } from '../http/navigation';
 import { correlationId } from '../http/request-id';
-import { readRequestPath, type RequestPath } from '../http/request-path';
+import { dropSegments, readRequestPath, segmentCount, type RequestPath } from '../http/request-path';
 import { errorResponse, finish } from '../http/responses';
 import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
@@ -51,8 +51,8 @@ function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode;
   if (!path) return { fail: 'bad_request', requestId };
   const ingress = matchIngress(gh.config.ingresses, path.decoded, req.headers.host);
   if (!ingress) return { fail: 'not_found', requestId };
-  const cut = (p: string) => p.slice(ingress.basePath.length) || '/';
-  return { path, search: q < 0 ? '' : url.slice(q), ingress, innerRaw: cut(path.raw), innerDecoded: cut(path.decoded), requestId };
+  const depth = segmentCount(ingress.basePath);
+  return { path, search: q < 0 ? '' : url.slice(q), ingress, innerRaw: dropSegments(path.raw, depth), innerDecoded: ingress.innerPath, requestId };
 }
 
 async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown) {

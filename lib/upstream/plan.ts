@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { UpstreamRoute } from '../config';
 import { foreignCookieHeader } from '../http/cookies';
+import { dropSegments, segmentCount } from '../http/request-path';
 
 const within = (path: string, prefix: string) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 
@@ -13,12 +14,16 @@ export function matchUpstream(routes: readonly UpstreamRoute[], decodedPath: str
   return routes.find((route) => within(decodedPath, route.prefix)) ?? null;
 }
 
-/** `/api=http://api:8080/v1` sends `/api/users?x=1` to `http://api:8080/v1/users?x=1`. */
+/**
+ * `/api=http://api:8080/v1` sends `/api/users?x=1` to `http://api:8080/v1/users?x=1`, and `/api`
+ * itself to `/v1`. `rawPath` is the still-encoded path below the ingress.
+ */
 export function upstreamUrl(route: UpstreamRoute, rawPath: string, search: string): URL {
-  const rest = route.prefix === '/' ? rawPath : rawPath.slice(route.prefix.length);
+  const depth = segmentCount(route.prefix);
+  const rest = depth === 0 || rawPath.split('/').length > depth + 1 ? dropSegments(rawPath, depth) : '';
   const base = route.target.pathname.replace(/\/$/, '');
   const url = new URL(route.target.href);
-  url.pathname = `${base}${rest.startsWith('/') ? rest : `/${rest}`}`;
+  url.pathname = `${base}${rest}` || '/';
   url.search = search;
   return url;
 }
@@ -40,10 +45,17 @@ export interface UpstreamRequestOptions {
   upgrade?: boolean;
 }
 
+/** Headers the sender declared hop-by-hop by naming them in `Connection` (RFC 9110 §7.6.1). */
+function connectionNamed(headers: IncomingHttpHeaders): Set<string> {
+  const value = headers.connection;
+  return new Set(typeof value === 'string' ? value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean) : []);
+}
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamRequestOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const named = connectionNamed(incoming);
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || INTERNAL.test(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || INTERNAL.test(name)) continue;
     if (name === 'authorization' || name === 'cookie' || name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-request-id') continue;
     out[name] = value;
   }
@@ -66,8 +78,9 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
 /** What the browser gets back: the upstream's headers minus hop-by-hop and Next internals. */
 export function browserResponseHeaders(upstream: IncomingHttpHeaders, requestId: string, extraSetCookies: readonly string[]): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const named = connectionNamed(upstream);
   for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || INTERNAL.test(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || INTERNAL.test(name)) continue;
     out[name] = value;
   }
   if (extraSetCookies.length > 0) {
