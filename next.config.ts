@@ -7,6 +7,8 @@ const nextConfig: NextConfig = {
   // reverse proxy in front usually compresses anyway.
   compress: false,
   poweredByHeader: false,
+  // The build checks the app's own code; `npm run typecheck` checks everything, tests included.
+  typescript: { tsconfigPath: 'tsconfig.build.json' },
   // One copy of each in the process: the server and the Next bundles share a session runtime on
   // globalThis, and openid-client checks that its Configuration is an instance of its own class.
   serverExternalPackages: ['openid-client', 'oauth4webapi', 'jose', 'ioredis', 'iron-session'],

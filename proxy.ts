@@ -31,13 +31,15 @@ export async function proxy(request: NextRequest) {
     navigation: isNavigation(request.method, request.headers),
     hasSession: resolved.session !== null,
   });
+  // Next insists on absolute URLs in a Location set here; they are built from the ingress.
+  const absolute = (location: string) => `${ingress.origin}${location}`;
   let response: NextResponse;
   if (gate.kind === 'login') {
-    response = new NextResponse(null, { status: 302, headers: { Location: gate.location, 'Cache-Control': 'no-store' } });
+    response = new NextResponse(null, { status: 302, headers: { Location: absolute(gate.location), 'Cache-Control': 'no-store' } });
   } else if (gate.kind === 'unauthenticated') {
     response = new NextResponse(unauthenticatedBody(gate.loginUrl), {
       status: 401,
-      headers: { Location: gate.loginUrl, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+      headers: { Location: absolute(gate.loginUrl), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
     });
   } else {
     response = NextResponse.next();

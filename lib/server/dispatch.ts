@@ -64,6 +64,13 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   await sendResponse(res, finish(response, ctx));
 }
 
+/** Every `/oauth2/*` answer is `Cache-Control: no-store`, whatever Next would set (its 404s, 405s). */
+function pinNoStore(res: ServerResponse) {
+  res.setHeader('Cache-Control', 'no-store');
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (name.toLowerCase() === 'cache-control' ? res : setHeader(name, value));
+}
+
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
   return withCorrelationId(routed.requestId, () => dispatchRouted(gh, req, res, routed, next));
@@ -84,7 +91,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   req.url = innerRaw + search;
   req.headers['x-request-id'] = requestId;
   req.headers[INGRESS_HEADER] = String(ingress.index);
-  if (isOAuth2(innerDecoded)) res.setHeader('Cache-Control', 'no-store');
+  if (isOAuth2(innerDecoded)) pinNoStore(res);
   await next(req, res);
 }
 
