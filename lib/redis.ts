@@ -60,6 +60,9 @@ export function createRedisClient(config: RedisConfig): RedisClient {
         name: config.name,
         retryStrategy: reconnectDelay,
         sentinelRetryStrategy: reconnectDelay,
+        // Follow a failover as soon as the sentinels announce it, not when the old master demotes
+        // itself seconds later: writes in between would land on a master about to be wiped.
+        failoverDetector: true,
       });
       break;
     case 'cluster':

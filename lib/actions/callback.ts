@@ -64,7 +64,7 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
 
   const { claims, tokens } = result;
   const previous = await gh.sessions.lookup(ctx.cookies);
-  const setCookies = previous.state === 'found' ? await gh.sessions.end(previous, ctx.cookies, ctx.scope) : [];
+  const setCookies = previous.state === 'none' ? [] : await gh.sessions.end(previous, ctx.cookies, ctx.scope, { bestEffort: true });
   const session: Session = {
     id: randomUUID(),
     createdAt: ctx.now,

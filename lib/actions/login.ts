@@ -39,7 +39,7 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   const prompt = ctx.query.get('prompt') ?? '';
   const setCookies: string[] = [];
   // SPEC §3: any prompt ends the current session first.
-  if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await gh.sessions.end(lookup, ctx.cookies, ctx.scope)));
+  if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await gh.sessions.end(lookup, ctx.cookies, ctx.scope, { bestEffort: true })));
 
   let oidc;
   try {

@@ -48,7 +48,7 @@ describe('CookieSessionStore', () => {
     const { clock, store, load } = storeAt(T0);
     const s = makeSession();
     clock.now = T0 + HOUR;
-    await store.delete(s);
+    await store.delete({ t: 'inline', s });
     assert.equal(await load(s), null, 'replayed cookie');
     assert.notEqual(await load(makeSession({ id: 'id-2' })), null, 'another session of the same user');
   });
@@ -56,7 +56,7 @@ describe('CookieSessionStore', () => {
   test('a revoked id stays revoked until the session would have ended, then is forgotten', async () => {
     const { clock, store, load } = storeAt(T0);
     const s = makeSession();
-    await store.delete(s);
+    await store.delete({ t: 'inline', s });
     clock.now = s.endsAt - 1;
     assert.equal(await load(s), null);
     clock.now = s.endsAt;
@@ -95,7 +95,7 @@ describe('CookieSessionStore', () => {
 
   test('a deleted id does not block a later session that reuses it', async () => {
     const { clock, store, load } = storeAt(T0);
-    await store.delete(makeSession({ id: 'same' }));
+    await store.delete({ t: 'inline', s: makeSession({ id: 'same' }) });
     clock.now = T0 + 1;
     const later = makeSession({ id: 'same', createdAt: T0 + 1 });
     assert.deepEqual(await load(later), later);
@@ -122,7 +122,7 @@ describe('CookieSessionStore', () => {
     const a = storeAt(T0);
     const b = storeAt(T0);
     const s = makeSession();
-    await a.store.delete(s);
+    await a.store.delete({ t: 'inline', s });
     assert.equal(await a.load(s), null);
     assert.deepEqual(await b.load(s), s);
   });

@@ -52,8 +52,9 @@ export class CookieSessionStore implements SessionStore {
     return revoked ? null : s;
   }
 
-  async delete(session: Session): Promise<void> {
-    this.revoked.add(`id:${session.id}`, this.now(), session.endsAt);
+  async delete(payload: CookiePayload): Promise<void> {
+    if (payload.t !== 'inline') return;
+    this.revoked.add(`id:${payload.s.id}`, this.now(), payload.s.endsAt);
   }
 
   async deleteBySubject(subject: LogoutSubject): Promise<number> {

@@ -70,8 +70,9 @@ export class RedisSessionStore implements SessionStore {
     return session && session.id === payload.id ? session : null;
   }
 
-  async delete(session: Session): Promise<void> {
-    await guarded(this.redis, () => this.redis.del(redisKeys.session(session.id)));
+  async delete(payload: CookiePayload): Promise<void> {
+    if (payload.t !== 'ticket') return;
+    await guarded(this.redis, () => this.redis.del(redisKeys.session(payload.id)));
   }
 
   async deleteBySubject(subject: LogoutSubject): Promise<number> {

@@ -110,7 +110,7 @@ export class Refresher {
       metrics.refreshes.inc({ outcome: result.reason });
       if (result.reason === 'rejected') {
         log.info('refresh token rejected by the IdP; ending session');
-        const setCookies = await this.sessions.end({ state: 'found', session, payload }, cookies, scope);
+        const setCookies = await this.sessions.end({ state: 'found', session, payload }, cookies, scope, { bestEffort: true });
         return { status: 'ended', setCookies };
       }
       log.warn('refresh failed; keeping current tokens until they expire');

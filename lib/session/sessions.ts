@@ -14,7 +14,7 @@ import { isStoreUnavailable, type CookiePayload, type LogoutSubject, type Sessio
 export type SessionLookup =
   | { state: 'none' }
   /** The cookie points into a store that cannot answer now: no session for this request, cookie kept. */
-  | { state: 'unavailable' }
+  | { state: 'unavailable'; payload: CookiePayload }
   | { state: 'found'; session: Session; payload: CookiePayload };
 
 export interface SessionSettings extends SessionTimings {
@@ -49,7 +49,7 @@ export class Sessions {
       if (!isStoreUnavailable(error)) throw error;
       metrics.storeErrors.inc({ store: store.kind });
       log.warn('session store unavailable; treating request as unauthenticated', { store: store.kind, error: (error as Error).cause as Error });
-      return { state: 'unavailable' };
+      return { state: 'unavailable', payload };
     } finally {
       metrics.storeLatency.observe({ store: store.kind }, (performance.now() - started) / 1000);
     }
@@ -85,11 +85,20 @@ export class Sessions {
     return { payload: next, setCookies: next.t === 'inline' ? await this.cookie(next, cookies, scope) : [] };
   }
 
-  /** Ends a session in its store (best effort) and clears the cookie. */
-  async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope): Promise<string[]> {
-    if (lookup.state === 'found') {
-      const store = this.storeFor(lookup.payload);
-      await store?.delete(lookup.session).catch((error: unknown) => log.warn('could not delete session from store', { error: error as Error }));
+  /**
+   * Ends a session in its store and clears the cookie. When the store cannot be reached this
+   * throws (the caller answers 503 and the cookie stays), because clearing only the cookie would
+   * report a logout while a copied cookie keeps working. `bestEffort` is for sessions that are
+   * being replaced or are already dead at the IdP: the cookie is cleared regardless.
+   */
+  async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope, options: { bestEffort?: boolean } = {}): Promise<string[]> {
+    if (lookup.state !== 'none') {
+      try {
+        await this.storeFor(lookup.payload)?.delete(lookup.payload);
+      } catch (error) {
+        if (!options.bestEffort) throw error;
+        log.warn('could not delete session from store; it expires on its own', { error: (error as Error).cause as Error });
+      }
     }
     return clearSessionCookie(cookies, scope);
   }

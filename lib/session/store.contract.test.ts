@@ -76,7 +76,7 @@ for (const [kind, create] of Object.entries(factories)) {
       const store = await create();
       const session = newSession();
       const payload = await store.save(session);
-      await store.delete(session);
+      await store.delete(payload);
       assert.equal(await store.load(payload), null);
     });
 

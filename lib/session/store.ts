@@ -32,8 +32,8 @@ export interface SessionStore {
   save(session: Session, current?: CookiePayload): Promise<CookiePayload>;
   /** The session a payload stands for, or null when it is gone, revoked or not this store's. */
   load(payload: CookiePayload): Promise<Session | null>;
-  /** Ends the session: a replayed cookie must read as "no session" afterwards. */
-  delete(session: Session): Promise<void>;
+  /** Ends the session a payload stands for: a replayed cookie must read as "no session" afterwards. */
+  delete(payload: CookiePayload): Promise<void>;
   /** Ends every session of an IdP session (`sid`) or user (`sub`); returns how many. */
   deleteBySubject(subject: LogoutSubject): Promise<number>;
 }

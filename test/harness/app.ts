@@ -98,7 +98,7 @@ function spawnApp(port: number, env: Record<string, string>, entry = 'server.ts'
 }
 
 function assertBuilt(): void {
-  if (!existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) {
+  if (!existsSync(path.join(ROOT, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
     throw new Error('No production build found (.next/BUILD_ID). Run `npm run build` before the integration tests.');
   }
 }

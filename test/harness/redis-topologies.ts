@@ -232,9 +232,16 @@ export interface SentinelSetup {
   sentinels: string;
   /** For REDIS_SENTINEL_NAME. */
   name: string;
+  /** The current master and replica; failover() swaps them. */
   master: RedisNode;
   replica: RedisNode;
   sentinelNodes: RedisNode[];
+  /**
+   * A planned failover (`SENTINEL FAILOVER`, what operators and rolling upgrades use): resolves
+   * once every sentinel names the replica as the master, with `master`/`replica` swapped. The old
+   * master keeps running as a master until Sentinel demotes it some seconds later.
+   */
+  failover(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -253,7 +260,10 @@ export async function startSentinelSetup(opts: SentinelOptions = {}): Promise<Se
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const owned = new Owned('gatehouse-sentinel-');
   try {
-    const master = await spawnNode(owned, 'master', (port) => ['--port', String(port), '--bind', HOST, ...noPersistence(owned.dir)]);
+    // Diskless sync waits 5 s by default for more replicas to join; there is only one.
+    const master = await spawnNode(owned, 'master', (port) => [
+      '--port', String(port), '--bind', HOST, ...noPersistence(owned.dir), '--repl-diskless-sync-delay', '0',
+    ]);
     const replica = await spawnNode(owned, 'replica', (port) => [
       '--port', String(port), '--bind', HOST, ...noPersistence(owned.dir), '--replicaof', HOST, String(master.port),
     ]);
@@ -307,14 +317,31 @@ export async function startSentinelSetup(opts: SentinelOptions = {}): Promise<Se
       });
     }
 
-    return {
+    const setup: SentinelSetup = {
       sentinels: sentinelNodes.map((s) => s.address).join(','),
       name,
       master,
       replica,
       sentinelNodes,
+      async failover(failoverTimeoutMs = 20_000) {
+        const [from, to] = [setup.master, setup.replica];
+        // The sentinel refuses (-NOGOODSLAVE) until it has seen the replica healthy: retry until it agrees.
+        let last: RespValue = null;
+        await until(`SENTINEL FAILOVER ${name} accepted`, failoverTimeoutMs, async () => {
+          last = await sentinelNodes[0].command('SENTINEL', 'FAILOVER', name);
+          return last === 'OK';
+        }, () => String(last));
+        const want = [HOST, String(to.port)];
+        await until(`every sentinel naming ${to.address} as ${name}`, failoverTimeoutMs, async () => {
+          const replies = await Promise.all(sentinelNodes.map((s) => s.command('SENTINEL', 'get-master-addr-by-name', name)));
+          return replies.every((r) => Array.isArray(r) && r[0] === want[0] && r[1] === want[1]);
+        });
+        setup.master = to;
+        setup.replica = from;
+      },
       close: () => owned.close(),
     };
+    return setup;
   } catch (err) {
     await owned.close();
     throw err;
@@ -351,18 +378,23 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
   const owned = new Owned('gatehouse-cluster-');
   try {
     const masters: RedisNode[] = [];
+    const busPorts = new Map<number, number>();
     for (let i = 0; i < count; i++) {
       masters.push(
-        await spawnNode(owned, `cluster node ${i + 1}`, async (port) => [
-          '--port', String(port),
-          '--bind', HOST,
-          ...noPersistence(owned.dir),
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', path.join(owned.dir, `nodes-${port}.conf`),
+        await spawnNode(owned, `cluster node ${i + 1}`, async (port) => {
           // The bus port defaults to port + 10000, which may be taken or above 65535: pick one.
-          '--cluster-port', String(await freePort()),
-          '--cluster-node-timeout', '5000',
-        ]),
+          const busPort = await freePort();
+          busPorts.set(port, busPort);
+          return [
+            '--port', String(port),
+            '--bind', HOST,
+            ...noPersistence(owned.dir),
+            '--cluster-enabled', 'yes',
+            '--cluster-config-file', path.join(owned.dir, `nodes-${port}.conf`),
+            '--cluster-port', String(busPort),
+            '--cluster-node-timeout', '5000',
+          ];
+        }),
       );
     }
 
@@ -384,7 +416,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
         if (reply !== 'OK') throw new Error(`CLUSTER ADDSLOTSRANGE on ${masters[i].address}: ${String(reply)}`);
       }
       for (const node of masters.slice(1)) {
-        const reply = await node.command('CLUSTER', 'MEET', HOST, masters[0].port);
+        const reply = await node.command('CLUSTER', 'MEET', HOST, masters[0].port, busPorts.get(masters[0].port)!);
         if (reply !== 'OK') throw new Error(`CLUSTER MEET from ${node.address}: ${String(reply)}`);
       }
     }
