@@ -1,7 +1,8 @@
 /**
  * OIDC Back-Channel Logout 1.0 §2.6: validates a `logout_token` with jose (openid-client does not).
- * Signature against the IdP's JWKS, `typ`, `iss`, `aud`, `iat`, the back-channel `events` member,
- * no `nonce`, and a `sid` and/or `sub`. Replay (`jti`) is checked by the caller's store.
+ * Signature against the IdP's JWKS, `iss`, `aud`, `iat`, the back-channel `events` member,
+ * no `nonce`, and a `sid` and/or `sub`. `typ` is not required: many IdPs still send `JWT`.
+ * Replay (`jti`) is checked by the caller's store.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 
