@@ -7,6 +7,8 @@
 //                 stopped forwarding the token shows up as errors, not as a fast benchmark)
 //   /whoami       200 {"token":"<sha256 of the Authorization header, 16 chars>"}: which access
 //                 token a request carried, without the token itself
+//   /__stats      {"connections","requests"} so far, no token needed: shows whether Gatehouse
+//                 reuses its upstream connections
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -15,9 +17,17 @@ import type { AddressInfo } from 'node:net';
 const OK = Buffer.from('{"ok":true}');
 const UNAUTHORIZED = Buffer.from('{"error":"no bearer token"}');
 
+let connections = 0;
+let requests = 0;
+
 const server = http.createServer((req, res) => {
   // Nothing the benchmark sends has a body; drain anything that does so keep-alive survives.
   req.resume();
+  if (req.url === '/__stats') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ connections, requests }));
+    return;
+  }
+  requests += 1;
   const auth = req.headers.authorization;
   if (!auth || !auth.startsWith('Bearer ')) {
     res.writeHead(401, { 'content-type': 'application/json', 'content-length': UNAUTHORIZED.length });
@@ -32,6 +42,10 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length });
   res.end(OK);
+});
+
+server.on('connection', () => {
+  connections += 1;
 });
 
 // Connections from the load generator and from Gatehouse stay open across a whole scenario.
