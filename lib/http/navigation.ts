@@ -13,7 +13,10 @@
  * of the two Sec-Fetch headers is not a navigation: no browser sends that, so it gets the plain
  * JSON answer rather than a redirect.
  */
-export function isNavigation(method: string, headers: Headers): boolean {
+/** The one thing navigation detection needs from request headers (a `Headers` has it). */
+export interface HeaderReader { get(name: string): string | null }
+
+export function isNavigation(method: string, headers: HeaderReader): boolean {
   if (method.toUpperCase() !== 'GET') return false;
   const mode = headers.get('sec-fetch-mode');
   const dest = headers.get('sec-fetch-dest');

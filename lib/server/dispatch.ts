@@ -19,7 +19,7 @@ import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
 import { forward, forwardUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
-import { decisionHeaders, sendResponse } from './node-http';
+import { decisionHeaders, headerReader, sendResponse } from './node-http';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 export type NextUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
@@ -97,8 +97,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
 
 async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
   const { config } = gh;
-  const headers = decisionHeaders(req.headers);
-  const navigation = isNavigation(req.method ?? 'GET', headers);
+  const navigation = isNavigation(req.method ?? 'GET', headerReader(req.headers));
   const scope = { prefix: config.cookiePrefix, path: r.ingress.basePath || '/', secure: config.cookieSecure };
   const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
 

@@ -3,7 +3,15 @@
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 
-/** A `Headers` view of the few request headers the decisions read. */
+/** A read-only view of Node's (lowercased) request headers, without copying them into a `Headers`. */
+export const headerReader = (raw: IncomingHttpHeaders) => ({
+  get: (name: string): string | null => {
+    const value = raw[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  },
+});
+
+/** A `Headers` copy of the few request headers an error answer reads. */
 export function decisionHeaders(raw: IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const name of ['accept', 'sec-fetch-mode', 'sec-fetch-dest', 'sec-fetch-site', 'sec-fetch-user', 'x-request-id', 'cookie', 'referer']) {
