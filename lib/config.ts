@@ -174,7 +174,7 @@ const schema = z.object({
   SESSION_INACTIVITY_TIMEOUT: optional.transform((value, ctx) => {
     if (!value || ['off', 'false', '0'].includes(value)) return null;
     const ms = parseDuration(value);
-    if (ms === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30m)` });
+    if (ms === null || ms <= 0) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30m, or "off")` });
     return ms;
   }),
   SESSION_REFRESH_BEFORE: duration('30s'),

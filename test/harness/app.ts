@@ -139,7 +139,7 @@ export async function startApp(env: Record<string, string> = {}, options: StartA
     }
     if (await isReady(pingUrl(url, env))) break;
     if (Date.now() > deadline) {
-      await terminate(child, 'SIGKILL', 2_000);
+      await terminate(child, 'SIGTERM', 2_000);
       throw new Error(`Gatehouse was not ready on ${url} within ${timeoutMs} ms:\n${logs.join('\n')}`);
     }
     await sleep(delay);
@@ -203,7 +203,7 @@ export async function startAppExpectingFailure(
   ]);
   clearTimeout(timer);
   if (result === 'timeout') {
-    await terminate(child, 'SIGKILL', 2_000);
+    await terminate(child, 'SIGTERM', 2_000);
     throw new Error(`Gatehouse did not exit within ${timeoutMs} ms (expected a startup failure):\n${logs.join('\n')}`);
   }
   // Let the stdout/stderr pipes drain: 'exit' can fire before the last chunks are read.
