@@ -12,7 +12,8 @@ import { log } from '../log';
 import { metrics } from '../metrics';
 import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
 
-const MAX_FORM_BYTES = 64 * 1024;
+/** A logout token is a few KB; anything far larger is not one. */
+export const MAX_LOGOUT_FORM_BYTES = 64 * 1024;
 
 export async function frontChannelLogout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
   const iss = ctx.query.get('iss');
@@ -47,12 +48,13 @@ async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): P
   return true;
 }
 
-export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body: string): Promise<Response> {
+/** `body` is the form, or null when it was larger than `MAX_LOGOUT_FORM_BYTES`. */
+export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body: string | null): Promise<Response> {
   const invalid = (reason: string) => {
     log.warn('back-channel logout refused', { correlation_id: ctx.requestId, reason });
     return json(400, { error: 'invalid_request' });
   };
-  if (body.length > MAX_FORM_BYTES) return invalid('body too large');
+  if (body === null) return invalid('body too large');
   const token = new URLSearchParams(body).get('logout_token');
   if (!token) return invalid('no logout_token');
   let claims;

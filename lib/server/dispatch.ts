@@ -19,7 +19,7 @@ import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
 import { forward, forwardUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
-import { decisionHeaders, headerReader, sendResponse } from './node-http';
+import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 export type NextUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
@@ -41,6 +41,9 @@ interface Routed {
  */
 const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
 
+/** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
+const NEXT_MAX_BODY_BYTES = 1024 * 1024;
+
 const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
 function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode; requestId: string } {
@@ -58,7 +61,8 @@ function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode;
 async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown) {
   const headers = decisionHeaders(req.headers);
   headers.set('x-request-id', requestId);
-  const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath: '/', search: '', headers, ingressIndex });
+  const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
+  const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex });
   const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
   if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
   await sendResponse(res, finish(response, ctx));
@@ -84,6 +88,8 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
+  // Next buffers bodies before anything of ours runs: refuse declared giants up front.
+  if (Number(req.headers['content-length'] ?? 0) > NEXT_MAX_BODY_BYTES) return fail(gh, req, res, 'payload_too_large', requestId, ingress.index);
   // Next sees the path below the ingress and trusted internal headers only.
   for (const name of Object.keys(req.headers)) {
     if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
@@ -109,13 +115,13 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     hasSession: resolved.session !== null,
   });
   if (gate.kind === 'login') {
-    res.writeHead(302, { Location: gate.location, 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
-    return void res.end();
+    res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    return endLingering(res);
   }
   if (gate.kind === 'unauthenticated') {
     req.resume();
-    res.writeHead(401, { Location: gate.loginUrl, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
-    return void res.end(unauthenticatedBody(gate.loginUrl));
+    res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(unauthenticatedBody(gate.loginUrl))), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    return endLingering(res, unauthenticatedBody(gate.loginUrl));
   }
 
   const target = upstreamUrl(upstream, r.innerRaw, r.search);

@@ -32,5 +32,21 @@ export async function sendResponse(res: ServerResponse, response: Response): Pro
   if (cookies.length > 0) headers['set-cookie'] = cookies;
   headers['content-length'] = String(body.length);
   res.writeHead(response.status, headers);
-  res.end(body);
+  endLingering(res, body);
+}
+
+/** Ends `res`, but while the request body is still arriving only once it has been read (bounded):
+ *  closing earlier makes the client's kernel drop the answer on our reset. */
+export function endLingering(res: ServerResponse, body?: string | Buffer): void {
+  const req = res.req;
+  if (!req || req.complete || req.destroyed) return void res.end(body);
+  if (body !== undefined) res.write(body);
+  req.resume();
+  const done = () => {
+    clearTimeout(timer);
+    res.end();
+  };
+  const timer = setTimeout(done, 10_000);
+  req.once('end', done);
+  req.once('close', done);
 }

@@ -56,7 +56,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   });
   // The browser went away: stop the upstream work too.
   res.on('close', () => {
-    if (!res.writableFinished) upstreamReq.destroy();
+    if (res.writableFinished) return;
+    settled = true;
+    upstreamReq.destroy();
   });
 
   let received = 0;

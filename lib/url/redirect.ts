@@ -104,7 +104,7 @@ function reduce(input: string): string | null {
     relative = url.pathname + url.search + url.hash;
   }
   const normalised = normalise(relative);
-  return normalised !== null && survivesDecoding(normalised) ? normalised : null;
+  return normalised !== null && normalised.length <= MAX_REDIRECT_LENGTH && survivesDecoding(normalised) ? normalised : null;
 }
 
 /** WHATWG URL serialisation: resolves dot segments (`/..//x` → `//x`, caught here) and percent-encodes. */

@@ -1,5 +1,6 @@
-import { backChannelLogout } from '@/lib/actions/channels';
+import { backChannelLogout, MAX_LOGOUT_FORM_BYTES } from '@/lib/actions/channels';
+import { readTextLimited } from '@/lib/http/body';
 import { route } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const POST = route(async (gh, ctx, request) => backChannelLogout(gh, ctx, await request.text()));
+export const POST = route(async (gh, ctx, request) => backChannelLogout(gh, ctx, await readTextLimited(request, MAX_LOGOUT_FORM_BYTES)));
