@@ -20,7 +20,7 @@
 // - The built-in memory adapter is an LRU of 1000 entries (~8 entries per login), so very old,
 //   untouched logins of a long-lived IdP can vanish. Fine for a test file or a dev session.
 
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Buffer } from 'node:buffer';
 import type {
@@ -183,9 +183,15 @@ const COOKIE_KEYS = [randomBytes(32).toString('base64url')];
 let processSigningKey: Record<string, unknown> | undefined;
 function signingKey(): Record<string, unknown> {
   if (!processSigningKey) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    // Exporting a JWK straight from a freshly generated key object can deadlock Node 20 when a
+    // garbage collection frees the key-generation job mid-export; going through PEM cannot.
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     processSigningKey = {
-      ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+      ...(createPrivateKey(privateKey).export({ format: 'jwk' }) as Record<string, unknown>),
       kid: `dev-${randomUUID().slice(0, 8)}`,
       alg: 'RS256',
       use: 'sig',

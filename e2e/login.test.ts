@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { startStack, type Stack } from '../test/harness/stack';
-import { idpLoginForm, launchChromium, newContext, pageFetch, screenshot, signInAtIdp } from './support';
+import { idpLoginForm, launchChromium, newContext, pageFetch, screenshot, signInAtIdp, startTogether } from './support';
 
 const LOGGED_IN = /^Logged in as /;
 
@@ -17,7 +17,7 @@ describe('demo page in Chromium', () => {
   let browser: Browser;
 
   before(async () => {
-    [stack, browser] = await Promise.all([startStack(), launchChromium()]);
+    [stack, browser] = await startTogether([startStack(), launchChromium()]);
   });
   after(async () => {
     await browser?.close();

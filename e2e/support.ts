@@ -35,6 +35,23 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
+interface Closable {
+  close(): Promise<unknown>;
+}
+
+/** Starts things in parallel (stacks, the browser). If one fails, the others that did start are
+ *  closed before the error is thrown: a Chromium or an app left running would keep the test
+ *  process alive after a failed `before`. */
+export async function startTogether<T extends readonly Closable[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(starts as readonly Promise<Closable>[]);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    throw failure.reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<Closable>).value) as unknown as T;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** A fresh context (its own cookie jar and storage). Requests to anything but loopback are
