@@ -26,11 +26,18 @@ export const userClaims = (claims: Record<string, unknown>) =>
 /** IdP `error=` codes that mean "the person (or policy) said no", not "something broke". */
 const DENIED = new Set(['access_denied', 'login_required', 'consent_required', 'interaction_required', 'account_selection_required']);
 
+/** openid-client codes that mean the IdP did not answer properly (as opposed to saying no). */
+const IDP_FAILED = new Set(['OAUTH_TIMEOUT', 'OAUTH_ABORT', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_RESPONSE_IS_NOT_JSON']);
+
+/**
+ * 4xx when the answer itself is refused (IdP error, replayed code, `iss` or signature mismatch),
+ * 502 when the IdP could not be reached or answered garbage.
+ */
 function exchangeFailure(error: unknown): ErrorCode {
   if (error instanceof client.AuthorizationResponseError) return DENIED.has(error.error) ? 'access_denied' : 'login_failed';
   if (error instanceof client.ResponseBodyError) return error.status >= 500 ? 'idp_unavailable' : 'login_failed';
-  if (error instanceof client.ClientError) return (error as { code?: string }).code?.startsWith('OAUTH_') ? 'login_failed' : 'invalid_state';
-  return 'idp_unavailable'; // network errors and timeouts
+  if (error instanceof client.ClientError) return IDP_FAILED.has(error.code ?? '') ? 'idp_unavailable' : 'login_failed';
+  return 'idp_unavailable'; // fetch failures: refused, reset, DNS
 }
 
 export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
@@ -46,7 +53,8 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
     const lookup = await gh.sessions.lookup(ctx.cookies);
     if (lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now)) return redirect(homePath(ctx), clearLogin);
     const idpError = ctx.query.get('error');
-    return showError(config, ctx, idpError && DENIED.has(idpError) ? 'access_denied' : 'login_expired', undefined, clearLogin);
+    const code = idpError && DENIED.has(idpError) ? 'access_denied' : loginId ? 'login_expired' : 'invalid_state';
+    return showError(config, ctx, code, undefined, clearLogin);
   }
   const target = sanitizeRedirect(tx.target, homePath(ctx));
 
