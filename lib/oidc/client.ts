@@ -6,8 +6,8 @@ import * as client from 'openid-client';
 import type { Config } from '../config';
 import { log } from '../log';
 
-/** A misbehaving IdP must not hold a browser for openid-client's default 30 s. */
-const IDP_TIMEOUT_SECONDS = 10;
+/** A misbehaving IdP must not hold a browser (or a request waiting on a refresh) for openid-client's default 30 s. */
+const IDP_TIMEOUT_SECONDS = 5;
 
 async function clientAuth(oidc: Config['oidc']): Promise<client.ClientAuth> {
   switch (oidc.clientAuthMethod) {
