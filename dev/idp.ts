@@ -319,7 +319,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
         enabled: true,
         // The stock page asks "Do you want to sign-out?" and waits for a click. This one adds
         // `logout=yes` (end the whole IdP session, notify every client) and submits itself, so a
-        // browser — or test/harness/http.ts, which submits self-submitting forms — goes straight on.
+        // browser — or test/harness/browser.ts, which submits self-submitting forms — goes straight on.
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
           const autoForm = form.replace('</form>', '<input type="hidden" name="logout" value="yes"/></form>');
           ctx.type = 'html';

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports';
-import { exited, sleep, terminate, track } from './processes';
+import { exited, terminate, track } from './processes';
+import { WaitTimeoutError, eventually } from './wait';
 
 /** Project root (this file is test/harness/app.ts). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -131,19 +132,22 @@ export async function startApp(env: Record<string, string> = {}, options: StartA
   const url = `http://127.0.0.1:${port}`;
   const { child, logs, listeners } = spawnApp(port, env, options.entry);
 
-  const deadline = Date.now() + timeoutMs;
-  let delay = 50;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`Gatehouse exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${logs.join('\n')}`);
-    }
-    if (await isReady(pingUrl(url, env))) break;
-    if (Date.now() > deadline) {
-      await terminate(child, 'SIGTERM', 2_000);
-      throw new Error(`Gatehouse was not ready on ${url} within ${timeoutMs} ms:\n${logs.join('\n')}`);
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 500);
+  try {
+    await eventually(
+      `Gatehouse ready on ${url}`,
+      timeoutMs,
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`Gatehouse exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${logs.join('\n')}`);
+        }
+        return isReady(pingUrl(url, env));
+      },
+      { minDelayMs: 50, maxDelayMs: 500 },
+    );
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    await terminate(child, 'SIGTERM', 2_000);
+    throw new Error(`Gatehouse was not ready on ${url} within ${timeoutMs} ms:\n${logs.join('\n')}`);
   }
 
   return {

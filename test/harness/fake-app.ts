@@ -1,5 +1,7 @@
 // Stand-in for server.ts in the harness self-test: exercises startApp()/startAppExpectingFailure()
 // (spawn, environment, readiness probe, logs, SIGTERM) without needing a production build.
+// FAKE_APP_FAIL: exit at once with that message; FAKE_APP_IGNORE_SIGTERM: a server that hangs on
+// shutdown (only a SIGKILL ends it).
 
 import http from 'node:http';
 
@@ -20,6 +22,7 @@ server.listen(Number(process.env.PORT), process.env.HOSTNAME, () => {
   console.log(
     JSON.stringify({
       msg: 'listening',
+      pid: process.pid,
       env: {
         NODE_ENV: process.env.NODE_ENV,
         PORT: process.env.PORT,
@@ -33,7 +36,11 @@ server.listen(Number(process.env.PORT), process.env.HOSTNAME, () => {
   );
 });
 
-process.once('SIGTERM', () => {
+process.on('SIGTERM', () => {
+  if (process.env.FAKE_APP_IGNORE_SIGTERM) {
+    console.log(JSON.stringify({ msg: 'ignoring SIGTERM' }));
+    return;
+  }
   console.log(JSON.stringify({ msg: 'shutting down' }));
   server.close(() => process.exit(0));
 });

@@ -1,396 +1,25 @@
-// Self-test of the integration harness, without the app: the dev IdP (code flow with PKCE by hand,
-// refresh rotation and replay, PAR, RP-initiated + back-channel logout), the recording upstream,
-// the cookie-jar browser and the throwaway Redis. If these fail, app tests cannot be trusted.
+// Self-test of the integration harness's own parts, without the app: the throwaway Redis, the app
+// process runner (with a stand-in for server.ts) and the login/logout helpers of the cookie-jar
+// browser (against a minimal relying party). The dev IdP and the demo upstream have their own
+// self-tests (dev-idp.test.ts, dev-upstream.test.ts).
 //
 //   node --import tsx --test test/harness/harness.test.ts
 
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Redis } from 'ioredis';
 import { demoClient, startIdp, type Idp } from '../../dev/idp';
-import { startUpstream, type Upstream } from '../../dev/upstream';
-import { Browser, loginViaIdp, logoutViaIdp, parseForms } from './http';
+import { Browser, loginViaIdp, logoutViaIdp } from './http';
 import { freePort } from './ports';
 import { startApp, startAppExpectingFailure } from './app';
+import { pkce, type TokenResponse } from './pkce';
 import { startRedis } from './redis';
-
-const REDIRECT_URI = 'http://127.0.0.1:1/cb'; // never fetched: following stops before it
-const POST_LOGOUT_URI = 'http://127.0.0.1:1/logged-out';
-const CLIENT_ID = 'harness-client';
-const CLIENT_SECRET = 'harness-secret-0123456789abcdefghij';
-const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
-const stopAtRp = (u: URL) => u.origin === 'http://127.0.0.1:1';
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  return { verifier, challenge };
-}
-
-interface TokenResponse {
-  access_token?: string;
-  refresh_token?: string;
-  id_token?: string;
-  expires_in?: number;
-  error?: string;
-}
-
-describe('dev IdP', () => {
-  let idp: Idp;
-  let upstream: Upstream;
-  const browser = new Browser();
-  let tokens: TokenResponse;
-
-  before(async () => {
-    // The upstream doubles as the back-channel logout receiver: it records the POST.
-    upstream = await startUpstream();
-    idp = await startIdp({
-      accessTokenTtlSeconds: 120,
-      clients: [
-        {
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          redirectUris: [REDIRECT_URI],
-          postLogoutRedirectUris: [POST_LOGOUT_URI],
-          backchannelLogoutUri: `${upstream.url}/backchannel`,
-        },
-      ],
-    });
-  });
-  after(async () => {
-    await idp?.close();
-    await upstream?.close();
-  });
-
-  const token = async (params: Record<string, string>): Promise<{ status: number; body: TokenResponse }> => {
-    const res = await fetch(`${idp.issuer}/token`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params),
-    });
-    return { status: res.status, body: (await res.json()) as TokenResponse };
-  };
-
-  test('discovery advertises what Gatehouse relies on', async () => {
-    const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    assert.equal(meta.issuer, idp.issuer);
-    assert.equal(meta.authorization_response_iss_parameter_supported, true);
-    assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
-    assert.ok(meta.pushed_authorization_request_endpoint);
-    assert.ok(meta.end_session_endpoint);
-    assert.equal(meta.backchannel_logout_supported, true);
-  });
-
-  test('PKCE is required', async () => {
-    const u = new URL(`${idp.issuer}/auth`);
-    u.search = new URLSearchParams({
-      client_id: CLIENT_ID,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: REDIRECT_URI,
-      state: 's',
-    }).toString();
-    const page = await new Browser().follow(u, { stopAt: stopAtRp });
-    assert.ok(page.stoppedAt, `expected an error redirect, got ${page.status}`);
-    const back = new URL(page.stoppedAt);
-    assert.equal(back.searchParams.get('error'), 'invalid_request');
-    assert.match(back.searchParams.get('error_description') ?? '', /PKCE/);
-  });
-
-  test('authorization code flow: login form, no consent, code + iss back, tokens with claims', async () => {
-    const { verifier, challenge } = pkce();
-    const state = randomBytes(8).toString('hex');
-    const nonce = randomBytes(8).toString('hex');
-    const u = new URL(`${idp.issuer}/auth`);
-    u.search = new URLSearchParams({
-      client_id: CLIENT_ID,
-      response_type: 'code',
-      scope: 'openid profile email offline_access',
-      redirect_uri: REDIRECT_URI,
-      state,
-      nonce,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-    }).toString();
-
-    const loginPage = await browser.follow(u, { stopAt: stopAtRp });
-    assert.equal(loginPage.status, 200);
-    const form = parseForms(loginPage.body, loginPage.url).find((f) => f.fields.prompt === 'login');
-    assert.ok(form, 'devInteractions login form');
-    assert.doesNotMatch(loginPage.body, /fonts\.googleapis/, 'offline-hostile font import stripped');
-
-    const back = await browser.submit(form, { login: 'alice', password: 'whatever' }, { stopAt: stopAtRp });
-    assert.ok(back.stoppedAt, `expected the redirect to the RP, hops:\n${JSON.stringify(back.hops, null, 1)}`);
-    const cb = new URL(back.stoppedAt);
-    assert.equal(cb.origin + cb.pathname, REDIRECT_URI);
-    assert.equal(cb.searchParams.get('state'), state);
-    assert.equal(cb.searchParams.get('iss'), idp.issuer, 'RFC 9207 iss');
-    const code = cb.searchParams.get('code');
-    assert.ok(code);
-    assert.ok(!back.hops.some((h) => /consent/i.test(h.url)), 'no consent screen');
-    assert.equal(idp.authorizationRequests.at(-1)?.code_challenge, challenge);
-
-    const res = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    tokens = res.body;
-    assert.ok(tokens.access_token && tokens.refresh_token && tokens.id_token);
-    assert.equal(tokens.expires_in, 120);
-    const claims = decodeJwt(tokens.id_token);
-    assert.equal(claims.sub, 'alice');
-    assert.equal(claims.name, 'Alice Demo');
-    assert.equal(claims.email, 'alice@example.com');
-    assert.equal(claims.preferred_username, 'alice');
-    assert.equal(claims.nonce, nonce);
-    assert.ok(typeof claims.sid === 'string', 'sid in id_token');
-    assert.equal(idp.lastSid('alice'), claims.sid);
-    assert.equal(idp.grants.authorizationCodeGrants, 1);
-    assert.equal(idp.grants.refreshGrants, 0);
-  });
-
-  test('refresh rotates; replaying a used refresh token revokes the grant', async () => {
-    const first = tokens.refresh_token!;
-    const r1 = await token({ grant_type: 'refresh_token', refresh_token: first });
-    assert.equal(r1.status, 200, JSON.stringify(r1.body));
-    assert.ok(r1.body.refresh_token && r1.body.refresh_token !== first, 'rotated');
-    assert.equal(idp.grants.refreshGrants, 1);
-
-    const replay = await token({ grant_type: 'refresh_token', refresh_token: first });
-    assert.equal(replay.status, 400);
-    assert.equal(replay.body.error, 'invalid_grant');
-    assert.equal(idp.grants.refreshGrantErrors, 1);
-
-    const afterRevoke = await token({ grant_type: 'refresh_token', refresh_token: r1.body.refresh_token! });
-    assert.equal(afterRevoke.body.error, 'invalid_grant', 'whole grant revoked');
-    assert.equal(idp.grants.refreshGrants, 1);
-  });
-
-  test('injected token endpoint faults and delays', async () => {
-    idp.failTokenRequests(1, 503);
-    const failed = await token({ grant_type: 'refresh_token', refresh_token: 'x' });
-    assert.equal(failed.status, 503);
-    assert.equal(failed.body.error, 'temporarily_unavailable');
-    const next = await token({ grant_type: 'refresh_token', refresh_token: 'x' });
-    assert.equal(next.status, 400, 'fault used up');
-    idp.delayTokenRequests(200);
-    const t0 = Date.now();
-    await token({ grant_type: 'refresh_token', refresh_token: 'x' });
-    assert.ok(Date.now() - t0 >= 190);
-    idp.delayTokenRequests(0);
-  });
-
-  test('PAR with prompt=select_account (treated as login) in the same browser', async () => {
-    const { verifier, challenge } = pkce();
-    const par = await fetch(`${idp.issuer}/request`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: CLIENT_ID,
-        response_type: 'code',
-        scope: 'openid profile',
-        redirect_uri: REDIRECT_URI,
-        state: 'par-state',
-        prompt: 'select_account',
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-      }),
-    });
-    assert.equal(par.status, 201, await par.clone().text());
-    const { request_uri } = (await par.json()) as { request_uri: string };
-    assert.equal(idp.authorizationRequests.at(-1)?.prompt, 'select_account', 'recorded as sent');
-
-    const u = new URL(`${idp.issuer}/auth`);
-    u.search = new URLSearchParams({ client_id: CLIENT_ID, request_uri }).toString();
-    const page = await browser.follow(u, { stopAt: stopAtRp });
-    const form = parseForms(page.body, page.url).find((f) => f.fields.prompt === 'login');
-    assert.ok(form, 'select_account shows the login form again');
-    const back = await browser.submit(form, { login: 'bob', password: 'x' }, { stopAt: stopAtRp });
-    const code = new URL(back.stoppedAt!).searchParams.get('code')!;
-    const res = await token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier });
-    assert.equal(res.status, 200);
-    assert.equal(decodeJwt(res.body.id_token!).sub, 'bob');
-    tokens = res.body;
-    // oidc-provider ends the IdP session of the previous account (alice) when another one logs in
-    // over it — including back-channel logout for alice. Tests logging in as several users in one
-    // Browser should expect that.
-    assert.equal(idp.endSessions, 1);
-    assert.deepEqual(idp.backchannelLogouts.map((b) => [b.sub, b.ok]), [['alice', true]]);
-  });
-
-  test('RP-initiated logout auto-confirms and delivers back-channel logout to loopback', async () => {
-    const u = new URL(`${idp.issuer}/session/end`);
-    u.search = new URLSearchParams({
-      id_token_hint: tokens.id_token!,
-      post_logout_redirect_uri: POST_LOGOUT_URI,
-      state: 'bye',
-    }).toString();
-    const page = await browser.follow(u, { stopAt: stopAtRp });
-    assert.ok(page.stoppedAt, `expected redirect to post-logout URI, hops:\n${JSON.stringify(page.hops, null, 1)}`);
-    const back = new URL(page.stoppedAt);
-    assert.equal(back.origin + back.pathname, POST_LOGOUT_URI);
-    assert.equal(back.searchParams.get('state'), 'bye');
-    assert.equal(idp.endSessions, 2);
-
-    assert.deepEqual(idp.backchannelLogouts.map((b) => [b.clientId, b.sub, b.ok]).at(-1), [CLIENT_ID, 'bob', true]);
-    const delivered = upstream.last('/backchannel');
-    assert.ok(delivered, 'logout token POSTed to the loopback upstream');
-    const logoutToken = new URLSearchParams(delivered.body.toString()).get('logout_token')!;
-    const claims = decodeJwt(logoutToken);
-    assert.equal(claims.sub, 'bob');
-    assert.ok(claims.sid);
-    assert.ok((claims.events as Record<string, unknown>)['http://schemas.openid.net/event/backchannel-logout']);
-  });
-
-  test('IdP-initiated back-channel logout on demand', async () => {
-    const countBefore = upstream.requests.length;
-    await idp.backchannelLogout({ clientId: CLIENT_ID, sub: 'carol', sid: 'sid-123' });
-    assert.equal(upstream.requests.length, countBefore + 1);
-    const claims = decodeJwt(new URLSearchParams(upstream.last('/backchannel')!.body.toString()).get('logout_token')!);
-    assert.equal(claims.sid, 'sid-123');
-    assert.equal(claims.aud, CLIENT_ID);
-  });
-});
-
-test('resource indicators (RFC 8707): JWT access token for an allowed resource, invalid_target otherwise', async () => {
-  const resource = 'https://api.example.test';
-  const idp = await startIdp({
-    resourceIndicators: [resource],
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [] }],
-  });
-  try {
-    const browser = new Browser();
-    const authorize = async (res: string) => {
-      const { verifier, challenge } = pkce();
-      const u = new URL(`${idp.issuer}/auth`);
-      u.search = new URLSearchParams({
-        client_id: CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI,
-        state: 's', code_challenge: challenge, code_challenge_method: 'S256', resource: res,
-      }).toString();
-      let page = await browser.follow(u, { stopAt: stopAtRp });
-      const form = parseForms(page.body, page.url).find((f) => f.fields.prompt === 'login');
-      if (form) page = await browser.submit(form, { login: 'gina', password: 'x' }, { stopAt: stopAtRp });
-      return { back: new URL(page.stoppedAt!), verifier };
-    };
-    const denied = await authorize('https://elsewhere.test');
-    assert.equal(denied.back.searchParams.get('error'), 'invalid_target');
-
-    const { back, verifier } = await authorize(resource);
-    const tr = await fetch(`${idp.issuer}/token`, {
-      method: 'POST',
-      headers: { authorization: basic },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier }),
-    });
-    const t = (await tr.json()) as TokenResponse;
-    assert.equal(tr.status, 200, JSON.stringify(t));
-    assert.equal(decodeJwt(t.access_token!).aud, resource);
-  } finally {
-    await idp.close();
-  }
-});
-
-describe('demo upstream', () => {
-  let upstream: Upstream;
-  before(async () => {
-    upstream = await startUpstream();
-  });
-  after(async () => {
-    await upstream?.close();
-  });
-
-  test('echoes and records what it received', async () => {
-    const res = await fetch(`${upstream.url}/users/1?x=2`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer abc', 'content-type': 'text/plain' },
-      body: 'hello',
-    });
-    const echo = (await res.json()) as { method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body: string };
-    assert.equal(echo.method, 'POST');
-    assert.equal(echo.path, '/users/1');
-    assert.deepEqual(echo.query, { x: '2' });
-    assert.equal(echo.headers.authorization, 'Bearer abc');
-    assert.equal(echo.body, 'hello');
-    const rec = upstream.last('/users/1')!;
-    assert.equal(rec.url, '/users/1?x=2');
-    assert.equal(rec.body.toString(), 'hello');
-    assert.ok(rec.rawHeaders.includes('Bearer abc'));
-  });
-
-  test('Browser sends navigation headers verbatim (global fetch would force sec-fetch-mode: cors)', async () => {
-    const page = await new Browser().follow(`${upstream.url}/nav`);
-    assert.equal(page.status, 200);
-    const rec = upstream.last('/nav')!;
-    assert.equal(rec.headers['sec-fetch-mode'], 'navigate');
-    assert.equal(rec.headers['sec-fetch-dest'], 'document');
-    assert.match(String(rec.headers.accept), /text\/html/);
-  });
-
-  test('status, set-cookie, slow, echo-body', async () => {
-    assert.equal((await fetch(`${upstream.url}/status/418`)).status, 418);
-    assert.equal((await fetch(`${upstream.url}/status/204`)).status, 204);
-    const sc = await fetch(`${upstream.url}/set-cookie`);
-    assert.deepEqual(sc.headers.getSetCookie(), ['upstream=1; Path=/']);
-    const t0 = Date.now();
-    assert.equal((await fetch(`${upstream.url}/slow?ms=150`)).status, 200);
-    assert.ok(Date.now() - t0 >= 140);
-    const big = Buffer.alloc(3 * 1024 * 1024, 7);
-    const eb = await fetch(`${upstream.url}/echo-body`, { method: 'POST', body: big });
-    assert.equal(eb.headers.get('x-received-bytes'), String(big.length));
-    assert.deepEqual(await eb.json(), { bytes: big.length });
-  });
-
-  test('/hang never answers (until the client gives up)', async () => {
-    await assert.rejects(fetch(`${upstream.url}/hang`, { signal: AbortSignal.timeout(200) }), /abort|timeout/i);
-  });
-
-  test('/sse streams 3 events ~100 ms apart', async () => {
-    const res = await fetch(`${upstream.url}/sse`);
-    assert.equal(res.headers.get('content-type'), 'text/event-stream');
-    const arrivals: number[] = [];
-    let text = '';
-    const decoder = new TextDecoder();
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      arrivals.push(Date.now());
-      text += decoder.decode(chunk, { stream: true });
-    }
-    assert.equal(text.match(/^data: /gm)?.length, 3);
-    assert.ok(arrivals.length >= 3, 'events arrive as separate chunks');
-    assert.ok(arrivals.at(-1)! - arrivals[0] >= 150, 'spread over time');
-  });
-
-  test('/ws upgrade: handshake, one text frame with the headers, close', async () => {
-    const key = randomBytes(16).toString('base64');
-    const { accept, frames } = await new Promise<{ accept: string; frames: Buffer }>((resolve, reject) => {
-      const req = http.request(`${upstream.url}/ws`, {
-        headers: {
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': key,
-          authorization: 'Bearer ws-token',
-        },
-      });
-      req.on('upgrade', (res, socket, head) => {
-        const chunks: Buffer[] = [head];
-        socket.on('data', (c: Buffer) => chunks.push(c));
-        socket.on('end', () => resolve({ accept: String(res.headers['sec-websocket-accept']), frames: Buffer.concat(chunks) }));
-        socket.on('error', reject);
-      });
-      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
-      req.on('error', reject);
-      req.end();
-    });
-    assert.equal(accept, createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64'));
-    assert.equal(frames[0], 0x81, 'FIN + text');
-    const len = frames[1] === 126 ? frames.readUInt16BE(2) : frames[1];
-    const start = frames[1] === 126 ? 4 : 2;
-    const payload = JSON.parse(frames.subarray(start, start + len).toString()) as { headers: Record<string, string> };
-    assert.equal(payload.headers.authorization, 'Bearer ws-token');
-    assert.equal(frames[start + len], 0x88, 'close frame follows');
-    assert.equal(upstream.last('/ws')?.upgrade, true);
-  });
-});
+import { eventually } from './wait';
 
 describe('throwaway Redis', () => {
   test('start, freeze/thaw, stop/start on the same port', async (t) => {
@@ -424,9 +53,28 @@ describe('throwaway Redis', () => {
   });
 });
 
+const FAKE_APP = 'test/harness/fake-app.ts';
+
+/** Whether `pid` is a live process (on Linux, a zombie waiting to be reaped is not). */
+function isRunning(pid: number): boolean {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.[0] !== 'Z';
+  } catch {
+    return false; // no such process
+  }
+}
+
 describe('app process harness (with a stand-in for server.ts)', () => {
   test('startApp: production env, readiness, logs, SIGTERM', async () => {
-    const app = await startApp({ EXTRA: 'yes' }, { entry: 'test/harness/fake-app.ts' });
+    const app = await startApp({ EXTRA: 'yes' }, { entry: FAKE_APP });
     try {
       assert.equal(await (await fetch(`${app.url}/oauth2/ping`)).text(), 'pong');
       const line = await app.waitForLog(/"listening"/);
@@ -449,9 +97,23 @@ describe('app process harness (with a stand-in for server.ts)', () => {
   });
 
   test('startAppExpectingFailure: exit code and output', async () => {
-    const r = await startAppExpectingFailure({ FAKE_APP_FAIL: 'SESSION_SECRET is too short' }, { entry: 'test/harness/fake-app.ts' });
+    const r = await startAppExpectingFailure({ FAKE_APP_FAIL: 'SESSION_SECRET is too short' }, { entry: FAKE_APP });
     assert.equal(r.code, 1);
     assert.match(r.output, /SESSION_SECRET is too short/);
+  });
+
+  test('startAppExpectingFailure: an app that does not exit is stopped, the server under tsx included', async () => {
+    // Both shutdowns: a server that exits on SIGTERM, and one that hangs (the process group SIGKILL).
+    await Promise.all(
+      ([{}, { FAKE_APP_IGNORE_SIGTERM: '1' }] as Array<Record<string, string>>).map(async (env) => {
+        const error = await startAppExpectingFailure(env, { entry: FAKE_APP, timeoutMs: 5_000 }).then(() => undefined, (e: Error) => e);
+        assert.ok(error, `${JSON.stringify(env)}: rejects, since the app kept running`);
+        assert.match(error.message, /did not exit within 5000 ms/);
+        const pid = Number(/"pid":(\d+)/.exec(error.message)?.[1]);
+        assert.ok(pid > 0, `the stand-in logged its pid before the deadline:\n${error.message}`);
+        await eventually(`the stand-in server (pid ${pid}) to be gone`, 5_000, () => !isRunning(pid));
+      }),
+    );
   });
 });
 

@@ -5,13 +5,14 @@
 // back on the same port — which a shared Redis cannot offer. Never port 6379: that may be a
 // developer's real Redis.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { freePort } from './ports';
-import { exited, sleep, terminate, track } from './processes';
+import { exited, terminate } from './processes';
+import { spawnRedisServer } from './redis-node';
+import { redisCommand } from './resp';
+import { WaitTimeoutError, eventually } from './wait';
 
 export interface RedisServerOptions {
   /** Fixed port (default: a free one). */
@@ -43,28 +44,8 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-function redisBinary(): string {
-  return existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : 'redis-server';
-}
-
-/** One raw PING over TCP: true on +PONG. No client library, so no retry logic muddying the wait. */
-function ping(port: number, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let data = '';
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.on('error', () => finish(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      data += chunk.toString();
-      if (data.includes('\r\n')) finish(data.startsWith('+PONG'));
-    });
-  });
-}
+/** One PING: true on PONG. No client library, so no retry logic muddying the wait. */
+const ping = (port: number): Promise<boolean> => redisCommand(port, ['PING'], 500).then((reply) => reply === 'PONG', () => false);
 
 export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
   let port = opts.port ?? (await freePort());
@@ -84,31 +65,27 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
       '--loglevel', 'warning',
       ...(opts.args ?? []),
     ];
-    // detached: own process group, so the exit hook in processes.ts can kill it as a group.
-    const proc = spawn(redisBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    track(proc);
+    const { child: proc, spawnError } = spawnRedisServer(args, logs);
     child = proc;
-    for (const stream of [proc.stdout, proc.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
-    }
-    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
 
-    const deadline = Date.now() + readyTimeoutMs;
-    let delay = 10;
-    for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`redis-server exited (code ${proc.exitCode}) before answering PING:\n${logs.join('\n')}`);
-      }
-      const err = await Promise.race([spawnError, sleep(0).then(() => undefined)]);
-      if (err) throw new Error(`cannot start redis-server: ${err.message}`);
-      if (await ping(port)) return;
-      if (Date.now() > deadline) {
-        await terminate(proc, 'SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within ${readyTimeoutMs} ms:\n${logs.join('\n')}`);
-      }
-      await sleep(delay);
-      delay = Math.min(delay * 2, 200);
+    try {
+      await eventually(
+        `redis-server on port ${port} answering PING`,
+        readyTimeoutMs,
+        async () => {
+          if (proc.exitCode !== null || proc.signalCode !== null) {
+            throw new Error(`redis-server exited (code ${proc.exitCode}) before answering PING:\n${logs.join('\n')}`);
+          }
+          const failed = spawnError();
+          if (failed) throw new Error(`cannot start redis-server: ${failed.message}`);
+          return ping(port);
+        },
+        { minDelayMs: 10, maxDelayMs: 200 },
+      );
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      await terminate(proc, 'SIGKILL');
+      throw new Error(`redis-server on port ${port} did not answer PING within ${readyTimeoutMs} ms:\n${logs.join('\n')}`);
     }
   };
 

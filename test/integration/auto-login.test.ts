@@ -4,13 +4,14 @@
 //   NEXT_DIST_DIR=.next-hostile node --import tsx --test test/integration/auto-login.test.ts
 
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 import { readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../harness/app';
 import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
+import { pieces, uploadThenRead } from './raw-http';
 
 type H = Record<string, string>;
 
@@ -37,33 +38,6 @@ const NON_NAVIGATIONS: Array<[string, string, H]> = [
   ['no headers at all', 'GET', {}],
   ['Accept: text/html;q=0', 'GET', { accept: 'text/html;q=0, application/json' }],
 ];
-
-/** Sends `head` and `size` bytes of body before reading anything (curl, Python requests and Java
- *  clients read the answer only after the upload), then returns the status line ('' if none came). */
-function uploadThenRead(port: number, head: string, size: number): Promise<{ statusLine: string; writeError?: string }> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.pause();
-    let data = '';
-    let writeError: string | undefined;
-    const timer = setTimeout(() => socket.destroy(), 20_000);
-    socket.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e.code));
-    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ statusLine: data.split('\r\n')[0], writeError });
-    });
-    socket.on('connect', async () => {
-      socket.write(head);
-      const piece = Buffer.alloc(64 * 1024, 0x61);
-      for (let sent = 0; sent < size && !socket.destroyed; sent += piece.length) {
-        if (!socket.write(piece)) await new Promise((r) => (socket.once('drain', r), socket.once('close', r)));
-      }
-      socket.resume();
-      if (!socket.destroyed) socket.end();
-    });
-  });
-}
 
 /** The two gates: an upstream route (server.ts) and a page Next serves (proxy.ts). */
 const GATED_PATHS = ['/api/items?a=1&b=%2Fx', '/nowhere/page?x=1'];
@@ -121,8 +95,8 @@ describe('auto-login (SPEC §3, §4 item 2)', { timeout: 180_000 }, () => {
 
   test('a 16 MB POST without a session, read after the upload → the 401 arrives, not a connection reset', async () => {
     for (const p of ['/api/items', '/oauth2/session/refresh']) {
-      const res = await uploadThenRead(stack.port, `POST ${p} HTTP/1.1\r\nHost: h\r\nAccept: application/json\r\nConnection: close\r\nContent-Length: ${16 << 20}\r\n\r\n`, 16 << 20);
-      assert.match(res.statusLine, /^HTTP\/1\.1 (401|413) /, `${p}: the answer was lost (${res.writeError ?? 'no write error'}): the connection was closed while the body was still arriving`);
+      const res = await uploadThenRead(stack.port, `POST ${p} HTTP/1.1\r\nHost: h\r\nAccept: application/json\r\nConnection: close\r\nContent-Length: ${16 << 20}\r\n\r\n`, pieces(Buffer.alloc(16 << 20, 0x61)));
+      assert.match(res.text.split('\r\n')[0], /^HTTP\/1\.1 (401|413) /, `${p}: the answer was lost (${res.writeError ?? 'no write error'}): the connection was closed while the body was still arriving`);
     }
   });
 

@@ -6,9 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { startAppExpectingFailure } from '../harness/app';
 import { testSecret } from '../harness/env';
 import { startStack, type Stack } from '../harness/stack';
-import { assertNoStack, expectStartupFailure } from './support';
+import { assertNoStack } from './support';
 
 /** "Quickly": config is checked before anything else starts. Generous for a loaded 2-core runner. */
 const EXIT_WITHIN_MS = 15_000;
@@ -77,7 +78,7 @@ describe('configuration errors stop startup with a clear message', { concurrency
         else env[name] = value;
       }
       const started = Date.now();
-      const result = await expectStartupFailure(env, EXIT_WITHIN_MS);
+      const result = await startAppExpectingFailure(env, { timeoutMs: EXIT_WITHIN_MS });
       const elapsed = Date.now() - started;
       assert.equal(result.signal, null, `exited on its own, not by ${result.signal}`);
       assert.ok(result.code !== null && result.code !== 0, `non-zero exit code, got ${result.code}:\n${result.output}`);

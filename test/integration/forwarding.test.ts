@@ -15,6 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, loginViaIdp } from '../harness/http';
 import { freePort } from '../harness/ports';
 import { startStack, type Stack } from '../harness/stack';
+import { eventually } from '../harness/wait';
+import { pieces, uploadThenRead } from './raw-http';
 
 interface Sent {
   status: number;
@@ -67,45 +69,6 @@ function send(url: string, o: { method?: string; headers?: Record<string, string
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const pieces = (buf: Buffer, size = 64 * 1024) => Array.from({ length: Math.ceil(buf.length / size) }, (_, i) => buf.subarray(i * size, (i + 1) * size));
-
-/** Writes `head` and `body` to a raw socket, reading nothing until everything is written (or the
- *  write fails), as curl, Python requests or Java's HttpURLConnection do; then reads the answer.
- *  `readFirst`: read at once instead (the answer must come without the body). */
-function uploadThenRead(port: number, head: string, body: Buffer[], o: { readFirst?: boolean } = {}): Promise<{ status: number; text: string; ms: number; writeError?: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const socket = net.connect({ host: '127.0.0.1', port });
-    if (!o.readFirst) socket.pause();
-    let data = Buffer.alloc(0);
-    let writeError: string | undefined;
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      const text = data.toString('latin1');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text, ms: performance.now() - t0, writeError });
-    };
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer within 20 s; got ${JSON.stringify(data.toString('latin1').slice(0, 200))}`));
-    }, 20_000);
-    socket.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e.code));
-    socket.on('data', (c: Buffer) => {
-      data = Buffer.concat([data, c]);
-      if (o.readFirst && /\r\n\r\n/.test(data.toString('latin1'))) finish();
-    });
-    socket.on('close', finish);
-    socket.on('connect', async () => {
-      socket.write(head);
-      for (const piece of body) {
-        if (socket.destroyed) break;
-        if (!socket.write(piece)) await new Promise((r) => (socket.once('drain', r), socket.once('close', r)));
-      }
-      socket.resume();
-      if (!socket.destroyed && !o.readFirst) socket.end();
-    });
-  });
-}
 
 interface WsResult {
   status: number;
@@ -352,11 +315,7 @@ describe('forwarding (SPEC §4 item 5)', { timeout: 180_000 }, () => {
     const controller = new AbortController();
     const pending = http.get(`${api.appUrl}/api/slow?ms=5000`, { headers: FETCH_HEADERS, agent: false, signal: controller.signal });
     pending.on('error', () => undefined);
-    const deadline = Date.now() + 5_000;
-    while (!api.upstream.requests.slice(before).some((r) => r.url.startsWith('/slow'))) {
-      assert.ok(Date.now() < deadline, 'the upstream never got /slow');
-      await new Promise((r) => setImmediate(r));
-    }
+    await eventually('the upstream to get /slow', 5_000, () => api.upstream.requests.slice(before).some((r) => r.url.startsWith('/slow')));
     controller.abort();
     await barrier(api, '/api/after-abort');
     const failures = api.app.logs.slice(logsBefore).filter((l) => /upstream request failed|"level":"error"/.test(l));

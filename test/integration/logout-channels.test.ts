@@ -19,12 +19,8 @@ import { startApp } from '../harness/app';
 import { Browser, FETCH_HEADERS, httpRequest, loginViaIdp } from '../harness/http';
 import { freePort } from '../harness/ports';
 import { startStack, type Stack } from '../harness/stack';
+import { SESSION_COOKIE, STORES } from './support';
 
-const STORES = [
-  { name: 'cookie store', redis: false },
-  { name: 'Redis store', redis: true },
-] as const;
-const SESSION_COOKIE = 'gatehouse.session';
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const KID = 'logout-test-key';
 

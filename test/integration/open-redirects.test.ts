@@ -35,6 +35,12 @@ function assertCleanHeaders(res: Response, what: string): void {
 
 const describePayload = (p: string) => JSON.stringify(p);
 
+/** The two round trips through the IdP that end on a `redirect`, and what each step should do. */
+const FLOWS = {
+  login: { toIdp: 'login goes to the IdP', callback: '/oauth2/callback', back: 'the IdP session completes the login', redirects: 'callback redirects' },
+  logout: { toIdp: 'logout goes to the IdP end_session', callback: '/oauth2/logout/callback', back: 'the IdP returns to the logout callback', redirects: 'logout callback redirects' },
+} as const;
+
 for (const store of STORES) {
   describe(`open redirects (${store.name})`, () => {
     let stack: Stack;
@@ -51,45 +57,16 @@ for (const store of STORES) {
     });
     after(() => stack?.close());
 
-    /** A complete login with `redirect=<payload>`; returns the callback's Location resolved against the ingress. */
-    async function landingAfterLogin(payload: string): Promise<URL> {
-      const what = `login ${describePayload(payload)}`;
-      browser.cookies.delete(new URL(app).host);
-      const start = await browser.get(`${app}/oauth2/login?redirect=${encodeURIComponent(payload)}`, { headers: NAV });
+    /** `/oauth2/<flow>?redirect=<payload>` in `b`, through the IdP and back to the flow's callback,
+     *  every step checked; returns the callback's answer (body discarded). */
+    async function throughIdp(b: Browser, flow: 'login' | 'logout', payload: string, what: string): Promise<Response> {
+      const step = FLOWS[flow];
+      const start = await b.get(`${app}/oauth2/${flow}?redirect=${encodeURIComponent(payload)}`, { headers: NAV });
       await start.body?.cancel();
       assertCleanHeaders(start, what);
-      assert.equal(start.status, 302, `${what}: login starts`);
+      assert.equal(start.status, 302, `${what}: ${flow} starts`);
       const toIdp = new URL(start.headers.get('location')!, app);
-      assert.equal(toIdp.origin, new URL(stack.idp.issuer).origin, `${what}: login goes to the IdP`);
-
-      let callback: URL | undefined;
-      const idp = await browser.follow(toIdp, {
-        stopAt: (next) => {
-          if (next.origin !== origin) return false;
-          callback = next;
-          return true;
-        },
-      });
-      assert.ok(callback && callback.pathname === '/oauth2/callback', `${what}: the IdP session completes the login, got ${idp.status} ${idp.url}`);
-
-      const done = await browser.get(callback, { headers: NAV });
-      await done.body?.cancel();
-      assertCleanHeaders(done, what);
-      assert.equal(done.status, 302, `${what}: callback redirects`);
-      assert.ok(sessionCookiesSet(done.headers).length > 0, `${what}: the login succeeded`);
-      return new URL(done.headers.get('location')!, app);
-    }
-
-    /** /oauth2/logout with `redirect=<payload>` through the IdP; returns the logout callback's Location. */
-    async function landingAfterLogout(payload: string): Promise<URL> {
-      const what = `logout ${describePayload(payload)}`;
-      const b = new Browser();
-      const start = await b.get(`${app}/oauth2/logout?redirect=${encodeURIComponent(payload)}`, { headers: NAV });
-      await start.body?.cancel();
-      assertCleanHeaders(start, what);
-      assert.equal(start.status, 302, `${what}: logout starts`);
-      const toIdp = new URL(start.headers.get('location')!, app);
-      assert.equal(toIdp.origin, new URL(stack.idp.issuer).origin, `${what}: logout goes to the IdP end_session`);
+      assert.equal(toIdp.origin, new URL(stack.idp.issuer).origin, `${what}: ${step.toIdp}`);
 
       let callback: URL | undefined;
       const idp = await b.follow(toIdp, {
@@ -99,12 +76,27 @@ for (const store of STORES) {
           return true;
         },
       });
-      assert.ok(callback && callback.pathname === '/oauth2/logout/callback', `${what}: the IdP returns to the logout callback, got ${idp.status} ${idp.url}`);
+      assert.ok(callback && callback.pathname === step.callback, `${what}: ${step.back}, got ${idp.status} ${idp.url}`);
 
       const done = await b.get(callback, { headers: NAV });
       await done.body?.cancel();
       assertCleanHeaders(done, what);
-      assert.equal(done.status, 302, `${what}: logout callback redirects`);
+      assert.equal(done.status, 302, `${what}: ${step.redirects}`);
+      return done;
+    }
+
+    /** A complete login with `redirect=<payload>`; returns the callback's Location resolved against the ingress. */
+    async function landingAfterLogin(payload: string): Promise<URL> {
+      const what = `login ${describePayload(payload)}`;
+      browser.cookies.delete(new URL(app).host);
+      const done = await throughIdp(browser, 'login', payload, what);
+      assert.ok(sessionCookiesSet(done.headers).length > 0, `${what}: the login succeeded`);
+      return new URL(done.headers.get('location')!, app);
+    }
+
+    /** /oauth2/logout with `redirect=<payload>` through the IdP; returns the logout callback's Location. */
+    async function landingAfterLogout(payload: string): Promise<URL> {
+      const done = await throughIdp(new Browser(), 'logout', payload, `logout ${describePayload(payload)}`);
       return new URL(done.headers.get('location')!, app);
     }
 

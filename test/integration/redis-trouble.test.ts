@@ -14,67 +14,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Browser, httpRequest, loginViaIdp } from '../harness/http';
+import type { Browser } from '../harness/http';
 import { freePort } from '../harness/ports';
 import { startRedis, type RedisServer } from '../harness/redis';
 import { startStack, type Stack } from '../harness/stack';
+import { eventually } from '../harness/wait';
+import { SESSION_COOKIE, bearerAt, callApp, loginFresh, type Call } from './support';
 
-const SESSION = 'gatehouse.session';
 /** SPEC §5: store calls are bounded by a short timeout. Generous for a loaded 2-core CI box. */
 const FAST_MS = 2_000;
 
-interface Call {
-  status: number;
-  headers: Headers;
-  text: string;
-  ms: number;
-}
-
-/** A page-script request with an explicit Cookie header. */
-async function call(appUrl: string, urlPath: string, cookie: string | undefined): Promise<Call> {
-  const started = Date.now();
-  const res = await httpRequest(`${appUrl}${urlPath}`, {
-    headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', ...(cookie ? { cookie } : {}) },
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, ms: Date.now() - started };
-}
-
 /** Set-Cookie lines of a response that touch the session cookie (set or clear). */
-const sessionSetCookies = (res: Call) => res.headers.getSetCookie().filter((l) => l.startsWith(`${SESSION}=`) || l.startsWith(`${SESSION}.`));
+const sessionSetCookies = (res: Call) => res.headers.getSetCookie().filter((l) => l.startsWith(`${SESSION_COOKIE}=`) || l.startsWith(`${SESSION_COOKIE}.`));
 
 /** Total size of the session cookie and its chunks, as the browser holds them. */
 const sessionCookieBytes = (browser: Browser, appUrl: string) =>
-  browser.cookiesFor(appUrl).filter((c) => c.name === SESSION || c.name.startsWith(`${SESSION}.`)).reduce((n, c) => n + c.value.length, 0);
+  browser.cookiesFor(appUrl).filter((c) => c.name === SESSION_COOKIE || c.name.startsWith(`${SESSION_COOKIE}.`)).reduce((n, c) => n + c.value.length, 0);
 
-function authorizationAt(stack: Stack, upstreamPath: string): string | undefined {
-  const rec = stack.upstream.last(upstreamPath);
-  assert.ok(rec, `no upstream request for ${upstreamPath}`);
-  const auth = rec.headers.authorization;
-  return typeof auth === 'string' ? auth : undefined;
-}
-
-/** Polls `check` (bounded) until it is true; returns how long it took. */
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    if (await check()) return Date.now() - started;
-    assert.ok(Date.now() - started < timeoutMs, `${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, delay));
-  }
-}
+/** Until Gatehouse reads `cookie`'s Redis session again (after Redis came back). */
+const sessionWorksAgain = (what: string, timeoutMs: number, appUrl: string, cookie: string) =>
+  eventually(what, timeoutMs, async () => (await callApp(appUrl, '/oauth2/session', cookie)).status === 200);
 
 async function sessionKeys(redis: RedisServer): Promise<string[]> {
   return (await redis.client().keys('gh:{*}:session')).sort();
-}
-
-/** Logs in with a fresh browser; returns it and the Cookie header it would send the app. */
-async function loginFresh(stack: Stack, login: string): Promise<{ browser: Browser; cookie: string }> {
-  const browser = new Browser();
-  await loginViaIdp(browser, stack.appUrl, { login, stopAfterCallback: true });
-  const cookie = browser.cookieHeader(stack.appUrl);
-  assert.ok(cookie && cookie.includes(`${SESSION}=`), 'the callback should set a session cookie');
-  return { browser, cookie };
 }
 
 async function metric(metricsUrl: string, name: string): Promise<number> {
@@ -107,25 +69,25 @@ describe('Redis stopped and started again', () => {
   });
 
   test('with Redis up, a login is a Redis session', async () => {
-    alice = await loginFresh(stack, 'alice');
+    alice = await loginFresh(stack.appUrl, 'alice');
     const keys = await sessionKeys(redis);
     assert.equal(keys.length, 1);
     aliceKey = keys[0];
-    assert.equal((await call(stack.appUrl, '/api/up', alice.cookie)).status, 200);
-    aliceBearer = authorizationAt(stack, '/up')!;
+    assert.equal((await callApp(stack.appUrl, '/api/up', alice.cookie)).status, 200);
+    aliceBearer = bearerAt(stack, '/up')!;
     assert.match(aliceBearer ?? '', /^Bearer \S+$/);
   });
 
   test('Redis down: the session reads as none, fast, and its cookie is kept', async () => {
     await redis.stop();
     const seen = stack.upstream.requests.length;
-    const info = await call(stack.appUrl, '/oauth2/session', alice.cookie);
-    const api = await call(stack.appUrl, '/api/down', alice.cookie);
+    const info = await callApp(stack.appUrl, '/oauth2/session', alice.cookie);
+    const api = await callApp(stack.appUrl, '/api/down', alice.cookie);
 
     assert.equal(info.status, 401, '/oauth2/session answers "no session"');
     assert.equal(api.status, 200, 'the API is still reached');
     assert.equal(stack.upstream.requests.length - seen, 1);
-    assert.equal(authorizationAt(stack, '/down'), undefined, 'without a Bearer');
+    assert.equal(bearerAt(stack, '/down'), undefined, 'without a Bearer');
     for (const res of [info, api]) {
       assert.deepEqual(sessionSetCookies(res), [], 'the session cookie is neither cleared nor replaced');
       assert.ok(res.ms < FAST_MS, `answered in ${res.ms} ms`);
@@ -135,16 +97,16 @@ describe('Redis stopped and started again', () => {
 
   test('Redis down: a new login succeeds with a cookie session, logged and counted', async () => {
     const fallbacksBefore = await metric(metricsUrl, 'gatehouse_store_fallbacks_total');
-    bob = await loginFresh(stack, 'bob');
+    bob = await loginFresh(stack.appUrl, 'bob');
     assert.ok(
       sessionCookieBytes(bob.browser, stack.appUrl) > 2 * sessionCookieBytes(alice.browser, stack.appUrl),
       'the fallback cookie holds the whole session, not a ticket',
     );
-    const info = await call(stack.appUrl, '/oauth2/session', bob.cookie);
+    const info = await callApp(stack.appUrl, '/oauth2/session', bob.cookie);
     assert.equal(info.status, 200);
     assert.equal((JSON.parse(info.text) as { user: { sub: string } }).user.sub, 'bob');
-    assert.equal((await call(stack.appUrl, '/api/bob-down', bob.cookie)).status, 200);
-    assert.match(authorizationAt(stack, '/bob-down') ?? '', /^Bearer \S+$/, 'the fallback session forwards its Bearer');
+    assert.equal((await callApp(stack.appUrl, '/api/bob-down', bob.cookie)).status, 200);
+    assert.match(bearerAt(stack, '/bob-down') ?? '', /^Bearer \S+$/, 'the fallback session forwards its Bearer');
 
     await stack.app.waitForLog(/"level":"warn".*redis unavailable at login/i);
     assert.equal(await metric(metricsUrl, 'gatehouse_store_fallbacks_total'), fallbacksBefore + 1, 'the fallback is counted');
@@ -152,13 +114,15 @@ describe('Redis stopped and started again', () => {
 
   test('Redis back: the old Redis session works again, untouched', async () => {
     await redis.start();
-    const tookMs = await until('the Redis session works again', 8_000, async () => (await call(stack.appUrl, '/oauth2/session', alice.cookie)).status === 200);
+    const started = Date.now();
+    await sessionWorksAgain('the Redis session to work again', 8_000, stack.appUrl, alice.cookie);
+    const tookMs = Date.now() - started;
     assert.ok(tookMs < 5_000, `Gatehouse reconnected in ${tookMs} ms`);
     assert.ok((await sessionKeys(redis)).includes(aliceKey), 'the session key survived the outage');
-    assert.equal((await call(stack.appUrl, '/api/back', alice.cookie)).status, 200);
-    assert.equal(authorizationAt(stack, '/back'), aliceBearer, 'same tokens as before the outage');
+    assert.equal((await callApp(stack.appUrl, '/api/back', alice.cookie)).status, 200);
+    assert.equal(bearerAt(stack, '/back'), aliceBearer, 'same tokens as before the outage');
     // The fallback session made during the outage is a cookie session and stays one.
-    assert.equal((await call(stack.appUrl, '/oauth2/session', bob.cookie)).status, 200);
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', bob.cookie)).status, 200);
     assert.equal((await sessionKeys(redis)).length, 1, 'the fallback session was not moved into Redis');
   });
 });
@@ -182,9 +146,9 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
   });
 
   test('requests never hang on a frozen Redis, the session is kept and works after thawing', async () => {
-    alice = await loginFresh(stack, 'alice');
-    assert.equal((await call(stack.appUrl, '/api/warm', alice.cookie)).status, 200);
-    const bearer = authorizationAt(stack, '/warm');
+    alice = await loginFresh(stack.appUrl, 'alice');
+    assert.equal((await callApp(stack.appUrl, '/api/warm', alice.cookie)).status, 200);
+    const bearer = bearerAt(stack, '/warm');
     assert.match(bearer ?? '', /^Bearer \S+$/);
     const [key] = await sessionKeys(redis);
     assert.ok(key);
@@ -196,11 +160,11 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
     try {
       const started = Date.now();
       frozen = await Promise.all([
-        ...Array.from({ length: 4 }, () => call(stack.appUrl, '/oauth2/session', alice.cookie)),
-        ...Array.from({ length: 4 }, (_, i) => call(stack.appUrl, `/api/frozen/${i}`, alice.cookie)),
+        ...Array.from({ length: 4 }, () => callApp(stack.appUrl, '/oauth2/session', alice.cookie)),
+        ...Array.from({ length: 4 }, (_, i) => callApp(stack.appUrl, `/api/frozen/${i}`, alice.cookie)),
       ]);
       const t = Date.now();
-      const bob = await loginFresh(stack, 'bob');
+      const bob = await loginFresh(stack.appUrl, 'bob');
       fallback = { ...bob, ms: Date.now() - t };
       assert.ok(Date.now() - started < 30_000);
     } finally {
@@ -215,18 +179,18 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
     for (const [i, res] of frozen.slice(4).entries()) {
       assert.equal(res.status, 200, 'the API is reached');
       assert.ok(res.ms < FAST_MS, `/api answered in ${res.ms} ms`);
-      assert.equal(authorizationAt(stack, `/frozen/${i}`), undefined, 'without a Bearer');
+      assert.equal(bearerAt(stack, `/frozen/${i}`), undefined, 'without a Bearer');
       assert.deepEqual(sessionSetCookies(res), [], 'the cookie is kept');
     }
     // A login during the freeze is bounded too and ends in a (cookie) session.
     assert.ok(fallback.ms < 10_000, `login while frozen took ${fallback.ms} ms`);
-    assert.equal((await call(stack.appUrl, '/oauth2/session', fallback.cookie)).status, 200);
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', fallback.cookie)).status, 200);
 
-    await until('the Redis session works again after thawing', 5_000, async () => (await call(stack.appUrl, '/oauth2/session', alice.cookie)).status === 200);
+    await sessionWorksAgain('the Redis session to work again after thawing', 5_000, stack.appUrl, alice.cookie);
     assert.equal(await redis.client().get(key), stored, 'the stored session is unchanged: not deleted, not rewritten');
     assert.ok((await redis.client().pttl(key)) > 0, 'and it still expires with the session');
-    assert.equal((await call(stack.appUrl, '/api/thawed', alice.cookie)).status, 200);
-    assert.equal(authorizationAt(stack, '/thawed'), bearer, 'the same tokens are forwarded again');
+    assert.equal((await callApp(stack.appUrl, '/api/thawed', alice.cookie)).status, 200);
+    assert.equal(bearerAt(stack, '/thawed'), bearer, 'the same tokens are forwarded again');
   });
 
   /** Runs `during` with Redis frozen, thaws, and waits until Gatehouse reads Redis sessions again. */
@@ -238,17 +202,17 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
     } finally {
       redis.thaw();
     }
-    await until('Gatehouse reading Redis again', 5_000, async () => (await call(stack.appUrl, '/oauth2/session', alice.cookie)).status === 200);
+    await sessionWorksAgain('Gatehouse reading Redis again', 5_000, stack.appUrl, alice.cookie);
     return result;
   }
 
   test('a logout while Redis does not answer never reports success for a session that lives on', async () => {
-    const carol = await loginFresh(stack, 'carol');
-    const logout = await whileFrozen(() => call(stack.appUrl, '/oauth2/logout/local', carol.cookie));
+    const carol = await loginFresh(stack.appUrl, 'carol');
+    const logout = await whileFrozen(() => callApp(stack.appUrl, '/oauth2/logout/local', carol.cookie));
     assert.ok(logout.ms < FAST_MS, `logout answered in ${logout.ms} ms`);
     if (logout.status < 400) {
       // Success claimed (and the cookie cleared): then the session must be over for a replayed cookie too.
-      const replay = await call(stack.appUrl, '/oauth2/session', carol.cookie);
+      const replay = await callApp(stack.appUrl, '/oauth2/session', carol.cookie);
       assert.equal(replay.status, 401, `logout answered ${logout.status} while Redis was frozen, yet the replayed cookie still has a session once Redis is back`);
     } else {
       assert.deepEqual(sessionSetCookies(logout), [], 'a failed logout keeps the cookie so the user can retry');
@@ -257,7 +221,7 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
 
   test('a back-channel logout while Redis does not answer is 503 (retry later), and works once it does', async () => {
     const before = new Set(await sessionKeys(redis));
-    const dave = await loginFresh(stack, 'dave');
+    const dave = await loginFresh(stack.appUrl, 'dave');
     const [daveKey] = (await sessionKeys(redis)).filter((k) => !before.has(k));
     assert.ok(daveKey);
     const sid = stack.idp.lastSid('dave');
@@ -268,6 +232,6 @@ describe('Redis frozen (SIGSTOP) and thawed', () => {
     assert.ok((await sessionKeys(redis)).includes(daveKey), 'the session is still there after the failed delivery');
     await logout();
     assert.ok(!(await sessionKeys(redis)).includes(daveKey), 'a delivered back-channel logout ends the session');
-    assert.equal((await call(stack.appUrl, '/oauth2/session', dave.cookie)).status, 401);
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', dave.cookie)).status, 401);
   });
 });

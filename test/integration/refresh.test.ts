@@ -16,63 +16,21 @@ import type { RecordedRequest } from '../../dev/upstream';
 import { readSessionCookie } from '../../lib/session/session-cookie';
 import { Browser, FETCH_HEADERS, loginViaIdp } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
-
-const STORES = [
-  { name: 'cookie store', redis: false },
-  { name: 'Redis store', redis: true },
-] as const;
-const SESSION_COOKIE = 'gatehouse.session';
-
-/** Polls `check` until it returns something other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
-
-/** name → value of the Set-Cookie lines of a response that set (not clear) a session cookie. */
-function sessionCookiesSet(headers: Headers): Map<string, string> {
-  const set = new Map<string, string>();
-  for (const line of headers.getSetCookie()) {
-    const [pair, ...attrs] = line.split(';');
-    const eq = pair.indexOf('=');
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    const cleared = value === '' || attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
-    if ((name === SESSION_COOKIE || name.startsWith(`${SESSION_COOKIE}.`)) && !cleared) set.set(name, value);
-  }
-  return set;
-}
+import { eventually } from '../harness/wait';
+import {
+  SESSION_COOKIE,
+  STORES,
+  apiCall,
+  cookieNameValue,
+  lastIssued,
+  recordIssuedTokens,
+  sessionCookiesSet,
+  type ApiCall,
+  type Issued,
+} from './support';
 
 const TOKEN_TTL_SECONDS = 6;
 const PARALLEL = 20;
-
-interface Issued { grantType: string; access_token?: string; refresh_token?: string }
-
-function recordIssuedTokens(idp: Idp): Issued[] {
-  const issued: Issued[] = [];
-  idp.provider.on('grant.success', (ctx: { oidc: { params?: Record<string, unknown> }; body: unknown }) => {
-    const body = ctx.body as Record<string, string | undefined>;
-    issued.push({ grantType: String(ctx.oidc.params?.grant_type), access_token: body.access_token, refresh_token: body.refresh_token });
-  });
-  return issued;
-}
-const lastIssued = (issued: Issued[], grantType: string) => issued.filter((i) => i.grantType === grantType).at(-1);
-
-interface ApiCall { status: number; bearer?: string; setCookies: string[]; headers: Headers }
-
-async function api(browser: Browser, appUrl: string, path = '/api/whoami'): Promise<ApiCall> {
-  const res = await browser.get(`${appUrl}${path}`, { headers: FETCH_HEADERS });
-  const text = await res.text();
-  assert.equal(res.status, 200, `${path} through Gatehouse: ${res.status} ${text.slice(0, 300)}`);
-  const auth = (JSON.parse(text) as { headers: Record<string, string | undefined> }).headers.authorization;
-  if (auth !== undefined) assert.match(auth, /^Bearer \S+$/);
-  return { status: res.status, bearer: auth?.slice('Bearer '.length), setCookies: res.headers.getSetCookie(), headers: res.headers };
-}
 
 async function sessionStatus(browser: Browser, appUrl: string): Promise<{ status: number; json?: { tokens: { refresh_cooldown: boolean; refreshed_at: string } } }> {
   const res = await browser.get(`${appUrl}/oauth2/session`, { headers: FETCH_HEADERS });
@@ -82,11 +40,11 @@ async function sessionStatus(browser: Browser, appUrl: string): Promise<{ status
 
 /** Waits (polling /oauth2/session, which never refreshes) until the session is due for a refresh. */
 async function untilRefreshDue(browser: Browser, appUrl: string): Promise<void> {
-  await eventually(async () => {
+  await eventually('the refresh cooldown to end', (TOKEN_TTL_SECONDS + 5) * 1000, async () => {
     const s = await sessionStatus(browser, appUrl);
     assert.equal(s.status, 200, 'the session should still exist');
-    return s.json!.tokens.refresh_cooldown ? undefined : true;
-  }, (TOKEN_TTL_SECONDS + 5) * 1000, 'the refresh cooldown to end');
+    return !s.json!.tokens.refresh_cooldown;
+  });
 }
 
 /** True when the IdP accepts `token` as an access token (its userinfo endpoint answers 200). */
@@ -135,7 +93,7 @@ for (const store of STORES) {
       idp.delayTokenRequests(500); // every request arrives while the one refresh is still running
       let calls: ApiCall[];
       try {
-        calls = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => api(browser, appUrl, `/api/parallel/${i}`)));
+        calls = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => apiCall(browser, appUrl, `/api/parallel/${i}`)));
       } finally {
         idp.delayTokenRequests(0);
       }
@@ -156,7 +114,7 @@ for (const store of STORES) {
 
       if (!store.redis) {
         // The cookie store keeps the tokens in the cookie: the API response carries the new one.
-        const jar = new Map(calls.flatMap((c) => [...sessionCookiesSet(c.headers)]));
+        const jar = new Map(calls.flatMap((c) => sessionCookiesSet(c.headers).map(cookieNameValue)));
         assert.ok(jar.size > 0, 'the refreshed session reaches the browser as Set-Cookie on the API response');
         const payload = await readSessionCookie(jar, 'gatehouse', stack.env.SESSION_SECRET.split(','), 3600);
         assert.equal(payload?.t, 'inline');
@@ -165,7 +123,7 @@ for (const store of STORES) {
 
       // The grant is alive (a replayed refresh token would have revoked it): the next refresh works too.
       await untilRefreshDue(browser, appUrl);
-      const next = await api(browser, appUrl);
+      const next = await apiCall(browser, appUrl);
       assert.equal(idp.grants.refreshGrants, grants + 2);
       assert.equal(idp.grants.refreshGrantErrors, grantErrors);
       const newest = lastIssued(issued, 'refresh_token')!.access_token!;
@@ -185,7 +143,7 @@ for (const store of STORES) {
       const faultsBefore = faults();
       idp.failTokenRequests(2, 503);
       for (let i = 0; i < 2; i++) {
-        const call = await api(browser, appUrl);
+        const call = await apiCall(browser, appUrl);
         assert.equal(call.bearer, oldToken, `request ${i + 1} during the IdP outage goes out with the old token`);
         assert.equal(call.setCookies.filter((c) => c.startsWith(`${SESSION_COOKIE}=`) && /max-age=0/i.test(c)).length, 0, 'the session cookie is not cleared');
       }
@@ -193,10 +151,10 @@ for (const store of STORES) {
       assert.equal((await sessionStatus(browser, appUrl)).status, 200, 'the session stays');
 
       // Once the IdP answers again, a request gets fresh tokens.
-      const fresh = await eventually(async () => {
-        const call = await api(browser, appUrl);
-        return call.bearer !== oldToken ? call : undefined;
-      }, 10_000, 'a refreshed token after the outage');
+      const fresh = await eventually('a refreshed token after the outage', 10_000, async () => {
+        const call = await apiCall(browser, appUrl);
+        return call.bearer !== oldToken && call;
+      });
       assert.equal(fresh.bearer, lastIssued(issued, 'refresh_token')!.access_token);
       assert.equal(idp.grants.refreshGrants, grants + 1);
     });
@@ -209,20 +167,20 @@ for (const store of STORES) {
       await untilRefreshDue(browser, appUrl);
 
       idp.failTokenRequests(1, 400, { error: 'invalid_grant', error_description: 'grant revoked (injected by the test)' });
-      const ending = await api(browser, appUrl);
+      const ending = await apiCall(browser, appUrl);
       assert.equal(ending.bearer, undefined, 'the request that found the grant dead goes out without a Bearer');
       assert.ok(
         ending.setCookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`) && /max-age=0/i.test(c)),
         `the session cookie is cleared: ${ending.setCookies.join(' | ')}`,
       );
 
-      const next = await api(browser, appUrl);
+      const next = await apiCall(browser, appUrl);
       assert.equal(next.bearer, undefined);
       assert.equal((await sessionStatus(browser, appUrl)).status, 401);
       // The session is ended in the store, not only in this browser's jar.
       const replay = new Browser();
       replay.setCookie(appUrl, SESSION_COOKIE, cookie);
-      assert.equal((await api(replay, appUrl)).bearer, undefined);
+      assert.equal((await apiCall(replay, appUrl)).bearer, undefined);
       assert.equal((await sessionStatus(replay, appUrl)).status, 401);
     });
   });
@@ -265,7 +223,7 @@ for (const store of STORES) {
       const login = lastIssued(issued, 'authorization_code')!;
 
       await untilRefreshDue(browser, appUrl);
-      const first = await api(browser, appUrl);
+      const first = await apiCall(browser, appUrl);
       assert.equal(idp.grants.refreshGrants, 1);
       assert.equal(refreshResponses.length, 1);
       assert.ok(refreshResponses[0].access_token, 'the refresh response carried an access token');
@@ -274,7 +232,7 @@ for (const store of STORES) {
       assert.equal(first.bearer, lastIssued(issued, 'refresh_token')!.access_token);
 
       await untilRefreshDue(browser, appUrl);
-      const second = await api(browser, appUrl);
+      const second = await apiCall(browser, appUrl);
       assert.equal(idp.grants.refreshGrants, 2, 'the second refresh succeeded');
       assert.equal(idp.grants.refreshGrantErrors, 0);
       assert.deepEqual(sentRefreshTokens, [login.refresh_token, login.refresh_token], 'both refreshes used the refresh token from the login');

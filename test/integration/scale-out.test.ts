@@ -8,39 +8,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { redisKeys } from '../../lib/session/redis-store';
 import { startApp, type App } from '../harness/app';
-import { Browser, httpRequest, loginViaIdp, logoutViaIdp } from '../harness/http';
-import { startCluster, startSentinelSetup, type RedisCluster, type RedisNode, type SentinelSetup } from '../harness/redis-topologies';
+import { Browser, loginViaIdp, logoutViaIdp } from '../harness/http';
+import { startCluster, type RedisCluster } from '../harness/redis-cluster';
+import type { RedisNode } from '../harness/redis-node';
+import { startSentinelSetup, type SentinelSetup } from '../harness/redis-sentinel';
 import { startStack, type Stack } from '../harness/stack';
+import { eventually } from '../harness/wait';
+import { bearerAt, callApp, loginFresh } from './support';
 
 const SESSION_KEY = /^gh:\{([^}]+)\}:session$/;
 
-/** A request as a page script would make it, with an explicit Cookie header (or none). */
-async function call(appUrl: string, path: string, cookie: string | undefined, method = 'GET') {
-  const started = Date.now();
-  const res = await httpRequest(`${appUrl}${path}`, {
-    method,
-    headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', ...(cookie ? { cookie } : {}) },
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, ms: Date.now() - started, json: () => JSON.parse(text) as Record<string, any> };
-}
-
-/** The Authorization header the upstream received for the most recent request to `path`. */
-function bearerAt(stack: Stack, path: string): string | undefined {
-  const rec = stack.upstream.last(path);
-  assert.ok(rec, `no upstream request for ${path}`);
-  const auth = rec.headers.authorization;
-  return typeof auth === 'string' ? auth : undefined;
-}
-
-/** Logs `login` in through the app and returns the Cookie header a browser would send it. */
-async function login(appUrl: string, name = 'alice'): Promise<string> {
-  const browser = new Browser();
-  await loginViaIdp(browser, appUrl, { login: name, stopAfterCallback: true });
-  const cookie = browser.cookieHeader(appUrl);
-  assert.ok(cookie && cookie.includes('gatehouse.session='), 'the callback should set a session cookie');
-  return cookie;
-}
+/** Logs `name` in through the app and returns the Cookie header a browser would send it. */
+const login = async (appUrl: string, name = 'alice'): Promise<string> => (await loginFresh(appUrl, name)).cookie;
 
 async function sessionKeysOn(node: RedisNode): Promise<string[]> {
   const keys = await node.command('KEYS', 'gh:{*}:session');
@@ -65,7 +44,7 @@ describe('Redis Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () => {
     assert.deepEqual(await sessionKeysOn(sentinel.master), [], 'no session before the login');
     const cookie = await login(stack.appUrl);
 
-    const api = await call(stack.appUrl, '/api/sentinel', cookie);
+    const api = await callApp(stack.appUrl, '/api/sentinel', cookie);
     assert.equal(api.status, 200);
     assert.match(bearerAt(stack, '/sentinel') ?? '', /^Bearer \S+$/, 'the forwarded request should carry the access token');
 
@@ -77,14 +56,14 @@ describe('Redis Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () => {
     const replicated = await waitForKeys(sentinel.replica, onMaster);
     assert.deepEqual(replicated, onMaster);
 
-    const info = await call(stack.appUrl, '/oauth2/session', cookie);
+    const info = await callApp(stack.appUrl, '/oauth2/session', cookie);
     assert.equal(info.status, 200);
     assert.equal(info.json().user.sub, 'alice');
 
-    const logout = await call(stack.appUrl, '/oauth2/logout/local', cookie);
+    const logout = await callApp(stack.appUrl, '/oauth2/logout/local', cookie);
     assert.equal(logout.status, 204);
     assert.deepEqual(await sessionKeysOn(sentinel.master), [], 'logout deletes the session on the master');
-    assert.equal((await call(stack.appUrl, '/oauth2/session', cookie)).status, 401, 'a replayed cookie has no session');
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', cookie)).status, 401, 'a replayed cookie has no session');
   });
 
   test('after a failover, sessions survive and new ones are stored on the new master', async () => {
@@ -96,43 +75,44 @@ describe('Redis Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () => {
     assert.notEqual(newMaster.port, oldMaster.port);
 
     // The session made before the failover was replicated: it still works.
-    const deadline = Date.now() + 5_000;
-    while ((await call(stack.appUrl, '/oauth2/session', cookie)).status !== 200) {
-      assert.ok(Date.now() < deadline, 'the pre-failover session works again within 5 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually('the pre-failover session to work again', 5_000, async () => (await callApp(stack.appUrl, '/oauth2/session', cookie)).status === 200);
 
     // Sentinel demotes the old master only seconds later, and it then resyncs from the new one:
     // whatever was written to it in between is lost. So once the sentinels name the new master,
     // new logins must go there (ioredis follows `+switch-master` with `failoverDetector`).
-    const switchedAt = Date.now();
     const misplaced: string[] = [];
-    let stored: { cookie: string; key: string } | undefined;
-    while (!stored && Date.now() - switchedAt < 3_000) {
-      const before = new Set(await sessionKeysOn(newMaster));
-      const beforeOld = new Set(await sessionKeysOn(oldMaster));
-      const next = await login(stack.appUrl, 'grace');
-      const added = (await sessionKeysOn(newMaster)).filter((k) => !before.has(k));
-      misplaced.push(...(await sessionKeysOn(oldMaster)).filter((k) => !beforeOld.has(k)));
-      if (added.length === 1) stored = { cookie: next, key: added[0] };
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(
-      stored,
-      `logins within 3 s after the sentinels named ${newMaster.address} were stored on the old master ${oldMaster.address} (${misplaced.length} sessions), where they are lost when Sentinel demotes it`,
+    const stored = await eventually(
+      `a login stored on the new master ${newMaster.address}`,
+      3_000,
+      async () => {
+        const before = new Set(await sessionKeysOn(newMaster));
+        const beforeOld = new Set(await sessionKeysOn(oldMaster));
+        const next = await login(stack.appUrl, 'grace');
+        const added = (await sessionKeysOn(newMaster)).filter((k) => !before.has(k));
+        misplaced.push(...(await sessionKeysOn(oldMaster)).filter((k) => !beforeOld.has(k)));
+        return added.length === 1 && { cookie: next, key: added[0] };
+      },
+      {
+        detail: () =>
+          `logins within 3 s after the sentinels named ${newMaster.address} were stored on the old master ${oldMaster.address} (${misplaced.length} sessions), where they are lost when Sentinel demotes it`,
+      },
     );
-    assert.equal((await call(stack.appUrl, '/oauth2/session', stored.cookie)).status, 200);
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', stored.cookie)).status, 200);
   });
 });
 
-/** Polls the replica until it holds `keys` (replication is asynchronous). */
-async function waitForKeys(node: RedisNode, keys: string[], timeoutMs = 5_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    const found = await sessionKeysOn(node);
-    if (keys.every((k) => found.includes(k)) || Date.now() > deadline) return found;
-    await new Promise((r) => setTimeout(r, delay));
-  }
+/** Polls the replica until it holds `keys` (replication is asynchronous); returns all it holds. */
+function waitForKeys(node: RedisNode, keys: string[], timeoutMs = 5_000): Promise<string[]> {
+  let found: string[] = [];
+  return eventually(
+    `${keys.join(', ')} on ${node.address}`,
+    timeoutMs,
+    async () => {
+      found = await sessionKeysOn(node);
+      return keys.every((k) => found.includes(k)) && found;
+    },
+    { detail: () => `it holds ${found.join(', ') || 'no session key'}` },
+  );
 }
 
 describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
@@ -155,11 +135,11 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     await loginViaIdp(browser, stack.appUrl, { login: 'alice', stopAfterCallback: true });
     const cookie = browser.cookieHeader(stack.appUrl);
 
-    const api = await call(stack.appUrl, '/api/cluster', cookie);
+    const api = await callApp(stack.appUrl, '/api/cluster', cookie);
     assert.equal(api.status, 200);
     assert.match(bearerAt(stack, '/cluster') ?? '', /^Bearer \S+$/);
 
-    const info = await call(stack.appUrl, '/oauth2/session', cookie);
+    const info = await callApp(stack.appUrl, '/oauth2/session', cookie);
     assert.equal(info.status, 200);
     assert.equal(info.json().user.sub, 'alice');
     assert.equal(info.json().session.active, true);
@@ -180,8 +160,8 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const page = await logoutViaIdp(browser, stack.appUrl);
     assert.equal(page.status, 200, `logout should end on a page, hops:\n${page.hops.map((h) => `${h.status} ${h.url}`).join('\n')}`);
     assert.deepEqual(await allSessionKeys(), [], 'logout deletes the session from the cluster');
-    assert.equal((await call(stack.appUrl, '/oauth2/session', cookie)).status, 401, 'a replayed cookie has no session');
-    const afterLogout = await call(stack.appUrl, '/api/cluster-after', cookie);
+    assert.equal((await callApp(stack.appUrl, '/oauth2/session', cookie)).status, 401, 'a replayed cookie has no session');
+    const afterLogout = await callApp(stack.appUrl, '/api/cluster-after', cookie);
     assert.equal(afterLogout.status, 200);
     assert.equal(bearerAt(stack, '/cluster-after'), undefined, 'no Bearer after logout');
   });
@@ -193,7 +173,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     assert.equal(keys.length, users.length);
     const owners = new Set(await Promise.all(keys.map(async (k) => (await cluster.nodeForSlot(Number(await cluster.masters[0].command('CLUSTER', 'KEYSLOT', k)))).address)));
     for (const [i, user] of users.entries()) {
-      const info = await call(stack.appUrl, '/oauth2/session', cookies[i]);
+      const info = await callApp(stack.appUrl, '/oauth2/session', cookies[i]);
       assert.equal(info.status, 200, `${user}'s session (keys on ${[...owners].join(', ')})`);
       assert.equal(info.json().user.sub, user);
     }
@@ -217,20 +197,20 @@ describe('two Gatehouse replicas on one Redis', () => {
   test('a session made on A works on B, and a logout on A ends it on B', async () => {
     const cookie = await login(stack.appUrl);
 
-    const onA = await call(stack.app.url, '/api/from-a', cookie);
-    const onB = await call(appB.url, '/api/from-b', cookie);
+    const onA = await callApp(stack.app.url, '/api/from-a', cookie);
+    const onB = await callApp(appB.url, '/api/from-b', cookie);
     assert.equal(onA.status, 200);
     assert.equal(onB.status, 200);
     const bearer = bearerAt(stack, '/from-a');
     assert.match(bearer ?? '', /^Bearer \S+$/);
     assert.equal(bearerAt(stack, '/from-b'), bearer, 'B forwards the same session tokens');
-    const infoB = await call(appB.url, '/oauth2/session', cookie);
+    const infoB = await callApp(appB.url, '/oauth2/session', cookie);
     assert.equal(infoB.status, 200);
     assert.equal(infoB.json().user.sub, 'alice');
 
-    assert.equal((await call(stack.app.url, '/oauth2/logout/local', cookie)).status, 204);
-    assert.equal((await call(appB.url, '/oauth2/session', cookie)).status, 401, 'B sees the logout made on A');
-    assert.equal((await call(appB.url, '/api/from-b-after', cookie)).status, 200);
+    assert.equal((await callApp(stack.app.url, '/oauth2/logout/local', cookie)).status, 204);
+    assert.equal((await callApp(appB.url, '/oauth2/session', cookie)).status, 401, 'B sees the logout made on A');
+    assert.equal((await callApp(appB.url, '/api/from-b-after', cookie)).status, 200);
     assert.equal(bearerAt(stack, '/from-b-after'), undefined, 'B forwards no Bearer after the logout');
   });
 });
@@ -259,15 +239,19 @@ describe('refresh race across two replicas (rotating refresh tokens)', () => {
 
   /** Polls the session JSON until the refresh cooldown is over, i.e. the next request refreshes. */
   async function waitForRefreshDue(cookie: string): Promise<void> {
-    const deadline = Date.now() + (TOKEN_TTL_S + 5) * 1000;
-    for (;;) {
-      const info = await call(stack.app.url, '/oauth2/session', cookie);
-      assert.equal(info.status, 200);
-      const tokens = info.json().tokens;
-      if (tokens.refresh_cooldown === false && tokens.next_auto_refresh_in_seconds === 0) return;
-      assert.ok(Date.now() < deadline, `refresh never came due: ${info.text}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let last = '';
+    await eventually(
+      'the refresh to come due',
+      (TOKEN_TTL_S + 5) * 1000,
+      async () => {
+        const info = await callApp(stack.app.url, '/oauth2/session', cookie);
+        assert.equal(info.status, 200);
+        last = info.text;
+        const tokens = info.json().tokens;
+        return tokens.refresh_cooldown === false && tokens.next_auto_refresh_in_seconds === 0;
+      },
+      { detail: () => `last session JSON: ${last}` },
+    );
   }
 
   async function acceptedByIdp(bearer: string): Promise<boolean> {
@@ -278,7 +262,7 @@ describe('refresh race across two replicas (rotating refresh tokens)', () => {
 
   test('20 parallel requests split over A and B cause exactly one refresh grant', async () => {
     const cookie = await login(stack.appUrl);
-    assert.equal((await call(stack.app.url, '/api/before', cookie)).status, 200);
+    assert.equal((await callApp(stack.app.url, '/api/before', cookie)).status, 200);
     const initial = bearerAt(stack, '/before');
     assert.match(initial ?? '', /^Bearer \S+$/);
     assert.equal(stack.idp.grants.refreshGrants, 0, 'no refresh inside the cooldown after login');
@@ -287,7 +271,7 @@ describe('refresh race across two replicas (rotating refresh tokens)', () => {
     stack.idp.delayTokenRequests(750); // every replica's requests pile up while the grant runs
     const seen = stack.upstream.requests.length;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => call(i % 2 === 0 ? stack.app.url : appB.url, `/api/race/${i}`, cookie)),
+      Array.from({ length: 20 }, (_, i) => callApp(i % 2 === 0 ? stack.app.url : appB.url, `/api/race/${i}`, cookie)),
     );
     stack.idp.delayTokenRequests(0);
 
@@ -305,7 +289,7 @@ describe('refresh race across two replicas (rotating refresh tokens)', () => {
 
     // The grant survived: the rotated refresh token that was stored works for the next refresh.
     await waitForRefreshDue(cookie);
-    const later = await call(appB.url, '/api/later', cookie);
+    const later = await callApp(appB.url, '/api/later', cookie);
     assert.equal(later.status, 200);
     const latest = bearerAt(stack, '/later');
     assert.match(latest ?? '', /^Bearer \S+$/, 'still logged in after the race');
@@ -313,6 +297,6 @@ describe('refresh race across two replicas (rotating refresh tokens)', () => {
     assert.equal(stack.idp.grants.refreshGrants, 2);
     assert.equal(stack.idp.grants.refreshGrantErrors, 0, `no replayed refresh token: ${JSON.stringify(stack.idp.grantLog)}`);
     assert.ok(await acceptedByIdp(latest!), 'the IdP accepts the newest access token');
-    assert.equal((await call(stack.app.url, '/oauth2/session', cookie)).status, 200);
+    assert.equal((await callApp(stack.app.url, '/oauth2/session', cookie)).status, 200);
   });
 });

@@ -13,12 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { Browser, FETCH_HEADERS, loginViaIdp } from '../harness/http';
 import { testSecret } from '../harness/env';
 import { startStack, type Stack } from '../harness/stack';
-
-const STORES = [
-  { name: 'cookie store', redis: false },
-  { name: 'Redis store', redis: true },
-] as const;
-const SESSION_COOKIE = 'gatehouse.session';
+import { STORES, sessionCookies } from './support';
 
 interface State { session: number; user?: string; apiStatus: number; bearer?: string; refresh: number }
 
@@ -46,9 +41,6 @@ function browserWith(appUrl: string, cookies: Array<[string, string]>): Browser 
   for (const [name, value] of cookies) b.setCookie(appUrl, name, value);
   return b;
 }
-
-const sessionCookies = (browser: Browser, appUrl: string): Array<[string, string]> =>
-  browser.cookiesFor(appUrl).filter((c) => c.name === SESSION_COOKIE || c.name.startsWith(`${SESSION_COOKIE}.`)).map((c) => [c.name, c.value]);
 
 for (const store of STORES) {
   describe(`SESSION_SECRET rotation (${store.name})`, () => {

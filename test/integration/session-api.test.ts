@@ -12,27 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Idp } from '../../dev/idp';
 import { Browser, FETCH_HEADERS, httpRequest, loginViaIdp } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
-
-const STORES = [
-  { name: 'cookie store', redis: false },
-  { name: 'Redis store', redis: true },
-] as const;
-const SESSION_COOKIE = 'gatehouse.session';
-
-/** Polls `check` until it returns something other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
-
-function assertNoStore(cacheControl: string | null, what: string): void {
-  assert.ok((cacheControl ?? '').split(',').some((d) => d.trim().toLowerCase() === 'no-store'), `${what}: Cache-Control ${cacheControl}`);
-}
+import { eventually } from '../harness/wait';
+import { SESSION_COOKIE, STORES, apiCall, assertNoStore, lastIssued, recordIssuedTokens, type Issued } from './support';
 
 const TOKEN_TTL_SECONDS = 6;
 const INACTIVITY_SECONDS = 30;
@@ -45,18 +26,6 @@ interface SessionJson {
   session: { created_at: string; ends_at: string; timeout_at: string; ends_in_seconds: number; active: boolean; timeout_in_seconds: number };
   tokens: { expire_at: string; refreshed_at: string; expire_in_seconds: number; next_auto_refresh_in_seconds: number; refresh_cooldown: boolean; refresh_cooldown_seconds: number };
   user: Record<string, unknown>;
-}
-
-interface Issued { grantType: string; access_token?: string; refresh_token?: string; id_token?: string }
-
-/** Every token response the IdP sends, taken from its own `grant.success` event (the body as sent). */
-function recordIssuedTokens(idp: Idp): Issued[] {
-  const issued: Issued[] = [];
-  idp.provider.on('grant.success', (ctx: { oidc: { params?: Record<string, unknown> }; body: unknown }) => {
-    const body = ctx.body as Record<string, string | undefined>;
-    issued.push({ grantType: String(ctx.oidc.params?.grant_type), access_token: body.access_token, refresh_token: body.refresh_token, id_token: body.id_token });
-  });
-  return issued;
 }
 
 /** The IdP ends the grant behind a refresh token, as when a user revokes access at the IdP. */
@@ -85,26 +54,16 @@ async function postRefresh(browser: Browser, appUrl: string): Promise<{ status: 
 }
 
 /** One API call through Gatehouse; returns the Bearer token the upstream received, if any. */
-async function apiBearer(browser: Browser, appUrl: string, path = '/api/whoami'): Promise<string | undefined> {
-  const res = await browser.get(`${appUrl}${path}`, { headers: FETCH_HEADERS });
-  const text = await res.text();
-  assert.equal(res.status, 200, `${path} through Gatehouse: ${res.status} ${text.slice(0, 300)}`);
-  const auth = (JSON.parse(text) as { headers: Record<string, string | undefined> }).headers.authorization;
-  if (auth === undefined) return undefined;
-  assert.match(auth, /^Bearer \S+$/);
-  return auth.slice('Bearer '.length);
-}
+const apiBearer = async (browser: Browser, appUrl: string): Promise<string | undefined> => (await apiCall(browser, appUrl)).bearer;
 
 /** Polls the session JSON until it is outside the refresh cooldown. */
 function outsideCooldown(browser: Browser, appUrl: string): Promise<SessionJson> {
-  return eventually(async () => {
+  return eventually('the refresh cooldown to end', (TOKEN_TTL_SECONDS + 5) * 1000, async () => {
     const s = await getSession(browser, appUrl);
     assert.equal(s.status, 200, s.text);
     return s.json!.tokens.refresh_cooldown ? undefined : s.json;
-  }, (TOKEN_TTL_SECONDS + 5) * 1000, 'the refresh cooldown to end');
+  });
 }
-
-const lastIssued = (issued: Issued[], grantType: string) => issued.filter((i) => i.grantType === grantType).at(-1);
 
 for (const store of STORES) {
   describe(`session API (${store.name})`, () => {
@@ -185,12 +144,12 @@ for (const store of STORES) {
 
       // The app records activity at most every few seconds (a store write each): keep using the API
       // until timeout_at has moved.
-      const moved = await eventually(async () => {
+      const moved = await eventually('timeout_at to move forward', 10_000, async () => {
         assert.ok(await apiBearer(browser, appUrl), 'the API call is authenticated');
         const s = await getSession(browser, appUrl);
         assert.equal(s.status, 200, s.text);
         return Date.parse(s.json!.session.timeout_at) > t0 ? s.json! : undefined;
-      }, 10_000, 'timeout_at to move forward');
+      });
       assert.ok(Date.parse(moved.session.timeout_at) - t0 >= 1000, `timeout_at moved by ${Date.parse(moved.session.timeout_at) - t0} ms`);
       assert.ok(moved.session.timeout_in_seconds > INACTIVITY_SECONDS - 5, `timeout_in_seconds ${moved.session.timeout_in_seconds}`);
       assert.equal(moved.session.active, true);
@@ -277,7 +236,7 @@ for (const store of STORES) {
       assert.equal(s.session.timeout_in_seconds, -1);
       assert.ok(await apiBearer(browser, appUrl), 'authenticated before the end');
 
-      await eventually(async () => ((await apiBearer(browser, appUrl)) === undefined ? true : undefined), 10_000, 'the API to lose the Bearer');
+      await eventually('the API to lose the Bearer', 10_000, async () => (await apiBearer(browser, appUrl)) === undefined);
       assert.ok(Date.now() >= Date.parse(s.session.ends_at), 'the Bearer stopped only after ends_at');
       // SPEC §3: /oauth2/session answers 401, or 200 with `active: false` while the cookie still
       // names the ended session; either way nothing may be refreshed.

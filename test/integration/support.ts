@@ -1,16 +1,13 @@
-// Small helpers shared by the integration suites of the core slice (core-flow, errors,
-// open-redirects, config-errors). Everything here drives or inspects the real stack; nothing
-// stands in for a part of it.
+// Helpers shared by the integration suites. Everything here drives or inspects the real stack;
+// nothing stands in for a part of it. (Waiting for a condition: `eventually` in ../harness/wait.)
 
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { Idp } from '../../dev/idp';
 import type { RecordedRequest } from '../../dev/upstream';
-import { startAppExpectingFailure } from '../harness/app';
-import { Browser, NAVIGATION_HEADERS, parseForms, type Hop, type Page } from '../harness/http';
+import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp, parseForms, type Hop, type Page } from '../harness/http';
+import type { Stack } from '../harness/stack';
 
 /** The two session stores every scenario runs against: cookie store and Redis store. */
 export const STORES = [
@@ -99,14 +96,18 @@ export function sessionCookies(browser: Browser, appUrl: string): Array<[string,
     .map((c) => [c.name, c.value]);
 }
 
+/** The name and value of a Set-Cookie line. */
+export function cookieNameValue(line: string): [string, string] {
+  const pair = line.split(';')[0];
+  const eq = pair.indexOf('=');
+  return [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+}
+
 /** Set-Cookie lines of a response that set (not clear) a session cookie. */
 export function sessionCookiesSet(headers: Headers): string[] {
   return headers.getSetCookie().filter((line) => {
-    const [pair, ...attrs] = line.split(';');
-    const eq = pair.indexOf('=');
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    const expired = attrs.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
+    const [name, value] = cookieNameValue(line);
+    const expired = line.split(';').slice(1).some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
     return (name === SESSION_COOKIE || name.startsWith(`${SESSION_COOKIE}.`)) && value !== '' && !expired;
   });
 }
@@ -183,35 +184,80 @@ export function elementAttr(html: string, id: string, attr: string): string | un
   return value?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 }
 
-/**
- * `startAppExpectingFailure` with a clean-up for the case the test is about to report: the app
- * did NOT exit. The harness then SIGKILLs tsx only, which orphans the server underneath it (tsx
- * cannot relay SIGKILL) and keeps this test process alive on the orphan's pipes. Each start is
- * tagged with a unique variable so the leftover server, and only it, can be found and killed.
- */
-export async function expectStartupFailure(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const marker = `TEST_RUN_MARKER=${randomUUID()}`;
-  const [name, value] = marker.split('=');
-  try {
-    return await startAppExpectingFailure({ ...env, [name]: value }, { timeoutMs });
-  } catch (error) {
-    killTagged(marker);
-    throw error;
-  }
+/** A token response of the IdP, as it sent it. */
+export interface Issued {
+  grantType: string;
+  access_token?: string;
+  refresh_token?: string;
+  id_token?: string;
 }
 
-function killTagged(marker: string): void {
-  let pids: string[] = [];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return; // not Linux: nothing more we can do here
-  }
-  for (const pid of pids) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
+/** Every token response the IdP sends, taken from its own `grant.success` event (the body as sent). */
+export function recordIssuedTokens(idp: Idp): Issued[] {
+  const issued: Issued[] = [];
+  idp.provider.on('grant.success', (ctx: { oidc: { params?: Record<string, unknown> }; body: unknown }) => {
+    const body = ctx.body as Record<string, string | undefined>;
+    issued.push({ grantType: String(ctx.oidc.params?.grant_type), access_token: body.access_token, refresh_token: body.refresh_token, id_token: body.id_token });
+  });
+  return issued;
+}
+
+/** The latest token response of one grant type. */
+export const lastIssued = (issued: Issued[], grantType: string): Issued | undefined => issued.filter((i) => i.grantType === grantType).at(-1);
+
+export interface ApiCall {
+  status: number;
+  /** The access token the upstream received as `Bearer`, if any. */
+  bearer?: string;
+  setCookies: string[];
+  headers: Headers;
+}
+
+/** One API call through Gatehouse from page script in `browser`; the echoing upstream must answer
+ *  200, and the Authorization it received, if any, must be a Bearer token. */
+export async function apiCall(browser: Browser, appUrl: string, path = '/api/whoami'): Promise<ApiCall> {
+  const res = await browser.get(`${appUrl}${path}`, { headers: FETCH_HEADERS });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${path} through Gatehouse: ${res.status} ${text.slice(0, 300)}`);
+  const auth = (JSON.parse(text) as { headers: Record<string, string | undefined> }).headers.authorization;
+  if (auth !== undefined) assert.match(auth, /^Bearer \S+$/);
+  return { status: res.status, bearer: auth?.slice('Bearer '.length), setCookies: res.headers.getSetCookie(), headers: res.headers };
+}
+
+export interface Call {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** How long the answer took. */
+  ms: number;
+  json(): Record<string, any>;
+}
+
+/** A request as page script would make it, with an explicit Cookie header (or none). */
+export async function callApp(appUrl: string, path: string, cookie: string | undefined, method = 'GET'): Promise<Call> {
+  const started = Date.now();
+  const res = await httpRequest(`${appUrl}${path}`, {
+    method,
+    headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty', ...(cookie ? { cookie } : {}) },
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, ms: Date.now() - started, json: () => JSON.parse(text) as Record<string, any> };
+}
+
+/** The Authorization header the upstream received with its latest request for `path`. */
+export function bearerAt(stack: Stack, path: string): string | undefined {
+  const rec = stack.upstream.last(path);
+  assert.ok(rec, `no upstream request for ${path}`);
+  const auth = rec.headers.authorization;
+  return typeof auth === 'string' ? auth : undefined;
+}
+
+/** Logs `login` in with a fresh browser, stopping after the callback; returns the browser and the
+ *  Cookie header it would send the app. */
+export async function loginFresh(appUrl: string, login = 'alice'): Promise<{ browser: Browser; cookie: string }> {
+  const browser = new Browser();
+  await loginViaIdp(browser, appUrl, { login, stopAfterCallback: true });
+  const cookie = browser.cookieHeader(appUrl);
+  assert.ok(cookie && cookie.includes(`${SESSION_COOKIE}=`), 'the callback should set a session cookie');
+  return { browser, cookie };
 }
