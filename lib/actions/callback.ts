@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { Gatehouse } from '../gatehouse';
-import { expireCookie, cookieNames } from '../http/cookies';
+import { cookieNames, expireCookie, overriddenBy } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
 import { redirect } from '../http/responses';
 import { log } from '../log';
@@ -86,6 +86,5 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   const created = await gh.sessions.create(session, ctx.cookies, ctx.scope);
   metrics.logins.inc({ outcome: 'success', store: created.store });
   log.info('login completed', { correlation_id: ctx.requestId, store: created.store });
-  // Later cookies win in the browser: the cleared old session first, then the new one.
-  return redirect(target, [...setCookies.filter((c) => !created.setCookies.some((n) => n.split('=')[0] === c.split('=')[0])), ...created.setCookies, ...clearLogin]);
+  return redirect(target, [...overriddenBy(setCookies, created.setCookies), ...clearLogin]);
 }

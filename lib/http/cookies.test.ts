@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cookieNames, expireCookie, foreignCookieHeader, isOwnCookie, parseCookies, serializeCookie, type CookieScope } from './cookies';
+import { cookieNames, expireCookie, foreignCookieHeader, isOwnCookie, overriddenBy, parseCookies, serializeCookie, type CookieScope } from './cookies';
 
 describe('cookieNames', () => {
   test('names under the prefix', () => {
@@ -112,5 +112,13 @@ describe('serializeCookie', () => {
   test('round trip through parseCookies', () => {
     const header = serializeCookie('gatehouse.session', 'Fe26.2*1*a*b~2', secureRoot, 10);
     assert.equal(parseCookies(header.split('; ')[0]).get('gatehouse.session'), 'Fe26.2*1*a*b~2');
+  });
+});
+
+describe('overriddenBy', () => {
+  test('keeps one Set-Cookie per name, the later one', () => {
+    const earlier = ['gatehouse.session=; Max-Age=0', 'gatehouse.session.1=; Max-Age=0', 'other=1'];
+    const later = ['gatehouse.session=new; Path=/'];
+    assert.deepEqual(overriddenBy(earlier, later), ['gatehouse.session.1=; Max-Age=0', 'other=1', 'gatehouse.session=new; Path=/']);
   });
 });

@@ -47,6 +47,17 @@ export function foreignCookieHeader(header: string | undefined, prefix: string):
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 
+const setCookieName = (header: string) => header.slice(0, header.indexOf('='));
+
+/**
+ * `earlier` followed by `later`, minus the entries of `earlier` that `later` sets again: one
+ * `Set-Cookie` per name, so no browser has to guess which of two wins.
+ */
+export function overriddenBy(earlier: readonly string[], later: readonly string[]): string[] {
+  const replaced = new Set(later.map(setCookieName));
+  return [...earlier.filter((header) => !replaced.has(setCookieName(header))), ...later];
+}
+
 export function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds?: number): string {
   const parts = [`${name}=${value}`, `Path=${scope.path}`, 'HttpOnly', 'SameSite=Lax'];
   if (scope.secure) parts.push('Secure');
