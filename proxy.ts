@@ -7,7 +7,7 @@
 import { NextResponse, type NextRequest } from 'next/server';
 import { gatehouse } from '@/lib/gatehouse';
 import { autoLogin, unauthenticatedBody } from '@/lib/gate';
-import { parseCookies } from '@/lib/http/cookies';
+import { cookieScope, parseCookies } from '@/lib/http/cookies';
 import { basePathOf } from '@/lib/http/ingress';
 import { INGRESS_HEADER } from '@/lib/http/internal-headers';
 import { isNavigation } from '@/lib/http/navigation';
@@ -21,7 +21,7 @@ export async function proxy(request: NextRequest) {
   if (!path) return NextResponse.json({ error: 'bad_request' }, { status: 400 });
   const ingress = config.ingresses[Number(request.headers.get(INGRESS_HEADER) ?? 0) || 0] ?? config.ingresses[0];
   const basePath = basePathOf(ingress);
-  const scope = { prefix: config.cookiePrefix, path: basePath || '/', secure: config.cookieSecure };
+  const scope = cookieScope(config, basePath);
   const resolved = await resolveSession(gh, parseCookies(request.headers.get('cookie')), scope, Date.now());
 
   const gate = autoLogin(config, {

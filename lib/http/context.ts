@@ -3,7 +3,7 @@
  * a server (STYLE rule 3).
  */
 import type { Config } from '../config';
-import { parseCookies, type CookieScope } from './cookies';
+import { cookieScope, parseCookies, type CookieScope } from './cookies';
 import { basePathOf } from './ingress';
 import { hasSecFetchHeaders, isNavigation } from './navigation';
 import { correlationId } from './request-id';
@@ -40,7 +40,7 @@ export function createContext(config: Config, r: { method: string; innerPath: st
     cookies: parseCookies(r.headers.get('cookie')),
     ingress,
     basePath,
-    scope: { prefix: config.cookiePrefix, path: basePath || '/', secure: config.cookieSecure },
+    scope: cookieScope(config, basePath),
     requestId: correlationId(r.headers.get('x-request-id')),
     navigation,
     interactive: navigation || !hasSecFetchHeaders(r.headers),

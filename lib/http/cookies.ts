@@ -9,6 +9,13 @@ export interface CookieScope {
   secure: boolean;
 }
 
+/** Cookies of a request that came through an ingress with this base path ('' for the root). */
+export const cookieScope = (config: { cookiePrefix: string; cookieSecure: boolean }, basePath: string): CookieScope => ({
+  prefix: config.cookiePrefix,
+  path: basePath || '/',
+  secure: config.cookieSecure,
+});
+
 export const cookieNames = (prefix: string) => ({
   session: `${prefix}.session`,
   /** Continuation chunks of a large session cookie: `<prefix>.session.1`, `.2`, … */

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { Gatehouse } from '../gatehouse';
 import { autoLogin, unauthenticatedBody } from '../gate';
-import { parseCookies } from '../http/cookies';
+import { cookieScope, parseCookies } from '../http/cookies';
 import { createContext } from '../http/context';
 import { matchIngress, type IngressMatch } from '../http/ingress';
 import { INGRESS_HEADER } from '../http/internal-headers';
@@ -104,7 +104,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
 async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
   const { config } = gh;
   const navigation = isNavigation(req.method ?? 'GET', headerReader(req.headers));
-  const scope = { prefix: config.cookiePrefix, path: r.ingress.basePath || '/', secure: config.cookieSecure };
+  const scope = cookieScope(config, r.ingress.basePath);
   const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
 
   const gate = autoLogin(config, {
@@ -154,7 +154,7 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
     return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   }
   const { config } = gh;
-  const scope = { prefix: config.cookiePrefix, path: routed.ingress.basePath || '/', secure: config.cookieSecure };
+  const scope = cookieScope(config, routed.ingress.basePath);
   const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
   const gate = autoLogin(config, { decodedPath: routed.innerDecoded, returnTo: routed.path.raw + routed.search, basePath: routed.ingress.basePath, navigation: false, hasSession: resolved.session !== null });
   if (gate.kind !== 'pass') {
