@@ -96,3 +96,12 @@ describe('config', () => {
     assert.equal(config.metricsAddress, null);
   });
 });
+
+describe('config: client credentials', () => {
+  test('a private JWK alone is enough in production (no secret needed)', () => {
+    const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', alg: 'ES256' });
+    const config = loadConfig({ ...production, OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_JWK: jwk });
+    assert.equal(config.oidc.clientAuthMethod, 'private_key_jwt');
+    assert.equal(config.oidc.clientSecret, undefined);
+  });
+});

@@ -66,8 +66,8 @@ const DEV_DEFAULTS = {
   INGRESS: 'http://localhost:3000',
   OIDC_ISSUER: 'http://localhost:3100',
   OIDC_CLIENT_ID: 'gatehouse-dev',
-  OIDC_CLIENT_SECRET: 'gatehouse-dev-secret-not-for-production',
 };
+const DEV_CLIENT_SECRET = 'gatehouse-dev-secret-not-for-production';
 
 /**
  * What each `OIDC_PROVIDER` preset adds unless configured otherwise: Entra ID issues refresh
@@ -227,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       if (production) problems.push(`${name}: is required in production`);
       else withDefaults[name] = fallback;
     }
+  }
+  // A client needs a secret or a key; the dev IdP's client has a secret.
+  if (!production && !withDefaults.OIDC_CLIENT_SECRET?.trim() && !withDefaults.OIDC_CLIENT_JWK?.trim()) {
+    withDefaults.OIDC_CLIENT_SECRET = DEV_CLIENT_SECRET;
   }
   if (!withDefaults.SESSION_SECRET?.trim()) {
     if (production) problems.push('SESSION_SECRET: is required in production (at least 32 characters)');
