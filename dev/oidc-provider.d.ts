@@ -1,5 +1,5 @@
 // Minimal ambient types for oidc-provider 9, which ships no TypeScript declarations (and
-// @types/oidc-provider is not a dependency). Only what dev/idp.ts touches is typed; the rest
+// @types/oidc-provider is not a dependency). Only what dev/idp.ts and dev/idp/ touch is typed; the rest
 // stays `unknown` on purpose so a wrong guess fails to compile instead of silently passing.
 declare module 'oidc-provider' {
   import type { EventEmitter } from 'node:events';

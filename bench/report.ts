@@ -1,0 +1,144 @@
+// What `npm run bench` prints and records: the throughput table, the Gatehouse / direct ratios, the
+// one-connection latencies, the refresh-under-concurrency rounds with their verdict, Gatehouse's own
+// warnings, and bench/results/latest.json. Formatting only; every number is measured elsewhere.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, type App } from '../test/harness/app';
+import { CONNECTIONS, DIST_DIR, DURATION_MS, REFRESH_TOKEN_TTL_S, RESULTS, ROUNDS, SINGLE_MS, WARMUP_MS } from './knobs';
+import type { ScenarioResult, SingleConnectionResult } from './measure';
+import type { RefreshResult } from './refresh';
+
+const f = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
+
+/** The throughput table, one row per scenario, the statuses of any that had errors, the core count. */
+export function printTable(results: ScenarioResult[]) {
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'GH cpu ms/req', 'upstr. cpu ms/req', 'redis cpu ms/req', 'gen. cpu ms/req', 'upstr. conns', 'cores busy', 'of which others'];
+  const rows = results.map((r) => [
+    r.name,
+    f(r.rps, 0),
+    f(r.latencyMs.p50),
+    f(r.latencyMs.p90),
+    f(r.latencyMs.p99),
+    f(r.latencyMs.max, 1),
+    String(r.errors),
+    f(r.cpuMsPerRequest.gatehouse, 3),
+    f(r.cpuMsPerRequest.upstream, 3),
+    f(r.cpuMsPerRequest.redis, 3),
+    f(r.cpuMsPerRequest.loadGenerator, 3),
+    String(r.upstreamConnectionsOpened),
+    f(r.coresBusy.machine),
+    f(r.coresBusy.others),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  for (const r of results) {
+    if (r.errors) console.log(`  ${r.name}: statuses ${JSON.stringify(r.statuses)}`);
+  }
+  console.log(`(${os.cpus().length} cores shared by the load generator, the upstream, Gatehouse and Redis; "others" = CPU of processes the bench did not start)`);
+}
+
+/** A Gatehouse scenario relative to the direct call. */
+export type Ratios = ReturnType<typeof ratios>;
+
+/** Throughput, latency and added latency of `gh` relative to `direct`. */
+export function ratios(direct: ScenarioResult, gh: ScenarioResult) {
+  return {
+    throughput: gh.rps / direct.rps,
+    p50: gh.latencyMs.p50 / direct.latencyMs.p50,
+    p99: gh.latencyMs.p99 / direct.latencyMs.p99,
+    addedP50Ms: gh.latencyMs.p50 - direct.latencyMs.p50,
+    addedP99Ms: gh.latencyMs.p99 - direct.latencyMs.p99,
+    gatehouseCpuMsPerRequest: gh.cpuMsPerRequest.gatehouse,
+  };
+}
+
+/** One line per Gatehouse scenario: how it compares with the direct call. */
+export function printRatios(ratioTable: Record<string, Ratios>) {
+  console.log('\nGatehouse / direct:');
+  for (const [name, r] of Object.entries(ratioTable)) {
+    console.log(
+      `  ${name.padEnd(6)} throughput x${f(r.throughput)}  p50 x${f(r.p50)} (+${f(r.addedP50Ms)} ms)  p99 x${f(r.p99)} (+${f(r.addedP99Ms)} ms)  CPU ${f(r.gatehouseCpuMsPerRequest, 3)} ms/request`,
+    );
+  }
+}
+
+/** One line per scenario; the first (direct) is the baseline for the added p50. */
+export function printSingleConnection(single: SingleConnectionResult[]) {
+  console.log(`\nOne connection, ${SINGLE_MS} ms each (latency without queueing):`);
+  for (const r of single) {
+    const added = r.latencyMs.p50 - single[0].latencyMs.p50;
+    console.log(
+      `  ${r.name.padEnd(17)} ${f(r.rps, 0).padStart(6)} req/s  p50 ${f(r.latencyMs.p50, 3)} ms  p99 ${f(r.latencyMs.p99, 3)} ms  errors ${r.errors}` +
+        (r === single[0] ? '' : `  (+${f(added, 3)} ms p50 over direct)`),
+    );
+  }
+}
+
+/** Every round and session of the refresh check, then the verdict. */
+export function printRefresh(r: RefreshResult) {
+  console.log(`\nRefresh under concurrency: ${r.parallel} parallel requests per session at the moment its refresh is due,`);
+  console.log(`spread over ${r.replicas} replicas sharing Redis; IdP rotates refresh tokens (access token ${REFRESH_TOKEN_TTL_S} s).`);
+  for (const round of r.rounds) {
+    console.log(`  round ${round.round} (IdP token endpoint delay ${round.idpDelayMs} ms, burst ${round.burstMs} ms, refresh grant errors at IdP: ${round.refreshGrantErrors})`);
+    for (const s of round.sessions) {
+      console.log(
+        `    ${s.sub.padEnd(16)} due=${s.due ? 'yes' : 'NO '}  refresh grants=${s.refreshGrants}  errors=${s.errors}/${s.requests}` +
+          `  new token on ${s.servedWithNewToken}/${s.requests}  distinct tokens=${s.distinctTokens}  alive after=${s.aliveAfter ? 'yes' : 'NO'}` +
+          (s.errors ? `  statuses=${JSON.stringify(s.statuses)}` : ''),
+      );
+    }
+  }
+  console.log(`  verdict: ${r.ok ? 'OK — one refresh grant per session and round, no errors' : 'FAILED — see above'}`);
+}
+
+/** Gatehouse's own warnings and errors, plus anything else that looks like one (Next, Node). */
+function warnLines(app: App): string[] {
+  return app.logs.filter((l) => (l.startsWith('{') ? /"level":"(warn|error)"/.test(l) : /warn|error|exception/i.test(l)));
+}
+
+/** Each app's warning/error log lines, by name; the first three of each are printed. */
+export function reportWarnings(apps: Array<[string, App]>): Record<string, string[]> {
+  const warnings = Object.fromEntries(apps.map(([n, a]) => [n, warnLines(a)]));
+  for (const [name, lines] of Object.entries(warnings)) {
+    if (lines.length) console.log(`\n${name}: ${lines.length} warning/error log lines, first: ${lines.slice(0, 3).join('\n  ')}`);
+  }
+  return warnings;
+}
+
+export interface BenchReport {
+  scenarios: ScenarioResult[];
+  ratios: Record<string, Ratios>;
+  singleConnection: SingleConnectionResult[];
+  refresh: RefreshResult;
+  gatehouseWarnings: Record<string, string[]>;
+}
+
+/** Writes bench/results/latest.json: the machine, the knobs, every result. */
+export function writeResults(report: BenchReport, t0: number) {
+  const elapsedS = (Date.now() - t0) / 1000;
+  mkdirSync(path.dirname(RESULTS), { recursive: true });
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, distDir: DIST_DIR },
+        load: { connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, rounds: ROUNDS },
+        scenarios: report.scenarios,
+        ratios: report.ratios,
+        singleConnection: report.singleConnection,
+        refresh: report.refresh,
+        gatehouseWarnings: report.gatehouseWarnings,
+        elapsedSeconds: elapsedS,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nbench: wrote ${path.relative(ROOT, RESULTS)} (${elapsedS.toFixed(1)} s)`);
+}

@@ -1,0 +1,178 @@
+// Everything the bench measures against, started with real parts and stopped again: the bench
+// upstream in its own process, redis-server, two dev IdPs, the Gatehouse servers (cookie store,
+// Redis store, two refresh replicas sharing Redis), logged-in sessions, and the three throughput
+// scenarios built from them. Every start registers its stop, so `stopAll()` undoes a partial setup.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { demoClient, startIdp, type ClientSpec, type Idp } from '../dev/idp';
+import { ROOT, startApp, type App } from '../test/harness/app';
+import { baseAppEnv, testSecret } from '../test/harness/env';
+import { Browser, FETCH_HEADERS, loginViaIdp } from '../test/harness/http';
+import { freePort } from '../test/harness/ports';
+import { terminate, track } from '../test/harness/processes';
+import { startRedis, type RedisServer } from '../test/harness/redis';
+import { DIST_DIR, REFRESH_TOKEN_TTL_S } from './knobs';
+import { cmdline, processTree } from './procstat';
+
+/** Everything started, stopped in reverse order whatever happens. */
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Stops everything started so far, last first; a failing stop is logged and the rest still run. */
+export async function stopAll() {
+  while (cleanups.length) {
+    await cleanups.pop()!().catch((error: unknown) => console.error('bench: cleanup:', (error as Error).message));
+  }
+}
+
+/** Builds into NEXT_DIST_DIR when it holds no production build yet. */
+export function ensureBuild() {
+  if (existsSync(path.join(ROOT, DIST_DIR, 'BUILD_ID'))) return;
+  console.log(`bench: no production build in ${DIST_DIR}/, running npm run build…`);
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', env: process.env });
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
+}
+
+export interface Upstream {
+  url: string;
+  process: ChildProcess;
+}
+
+async function startBenchUpstream(): Promise<Upstream> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'upstream.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  track(child);
+  cleanups.push(() => terminate(child, 'SIGTERM', 3_000));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench upstream did not start within 15 s')), 15_000);
+    child.once('exit', (code) => reject(new Error(`bench upstream exited (${code})`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+async function startIdpTracked(options: Parameters<typeof startIdp>[0]): Promise<Idp> {
+  const idp = await startIdp(options);
+  cleanups.push(() => idp.close());
+  return idp;
+}
+
+async function startGatehouse(env: Record<string, string>, port: number): Promise<App> {
+  const app = await startApp({ ...env, METRICS_ADDRESS: '', LOG_LEVEL: 'warn' }, { port, timeoutMs: 60_000 });
+  cleanups.push(() => app.stop());
+  return app;
+}
+
+/** The Cookie header of a fresh session logged in through the real IdP. */
+async function login(app: App, sub: string): Promise<string> {
+  const browser = new Browser();
+  await loginViaIdp(browser, app.url, { login: sub, redirect: '/api/bench', stopAfterCallback: true });
+  const cookie = browser.cookieHeader(`${app.url}/api/bench`);
+  if (!cookie) throw new Error(`no session cookie after logging in to ${app.url}`);
+  return cookie;
+}
+
+async function expect200(url: string, headers: Record<string, string>, what: string) {
+  const browser = new Browser();
+  const res = await browser.get(url, { headers });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${what}: expected 200 from ${url}, got ${res.status}: ${body.slice(0, 300)}`);
+}
+
+/** One thing to load: a URL with the headers that make it answer 200, and whose CPU to count. */
+export interface Scenario {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  gatehouse?: App;
+  redis?: RedisServer;
+}
+
+export interface BenchStack {
+  upstream: Upstream;
+  /** Gatehouse with the cookie store, and with the Redis store. */
+  ghCookie: App;
+  ghRedis: App;
+  /** Two replicas sharing Redis and SESSION_SECRET, behind `refreshIdp`, for the refresh check. */
+  replicas: App[];
+  refreshIdp: Idp;
+  /** direct, gatehouse cookie, gatehouse redis — in this order; each checked to answer 200. */
+  scenarios: Scenario[];
+}
+
+/** Starts the stack, logs in one session per store, and checks every scenario answers 200. */
+export async function setUpBench(t0: number): Promise<BenchStack> {
+  const [upstream, redis, cookiePort, redisPort, replicaPorts] = await Promise.all([
+    startBenchUpstream(),
+    startRedis(),
+    freePort(),
+    freePort(),
+    Promise.all([freePort(), freePort()]),
+  ]);
+  cleanups.push(() => redis.close());
+  const appUrl = (port: number) => `http://127.0.0.1:${port}`;
+
+  const cookieClient = demoClient(appUrl(cookiePort), 'bench-cookie');
+  const redisClient = demoClient(appUrl(redisPort), 'bench-redis');
+  const idp = await startIdpTracked({ clients: [cookieClient, redisClient] });
+
+  // Refresh replicas: one client registration that accepts both replicas' callbacks.
+  const [r1, r2] = replicaPorts.map(appUrl);
+  const r1Client = demoClient(r1, 'bench-refresh');
+  const r2Client = demoClient(r2, 'bench-refresh');
+  const refreshClient: ClientSpec = {
+    ...r1Client,
+    redirectUris: [...r1Client.redirectUris, ...r2Client.redirectUris],
+    postLogoutRedirectUris: [...r1Client.postLogoutRedirectUris, ...r2Client.postLogoutRedirectUris],
+  };
+  const refreshIdp = await startIdpTracked({ clients: [refreshClient], accessTokenTtlSeconds: REFRESH_TOKEN_TTL_S });
+  const sharedSecret = testSecret();
+
+  const [ghCookie, ghRedis, ...replicas] = await Promise.all([
+    startGatehouse(baseAppEnv({ appUrl: appUrl(cookiePort), idp, client: cookieClient, upstream }), cookiePort),
+    startGatehouse(baseAppEnv({ appUrl: appUrl(redisPort), idp, client: redisClient, upstream, redis }), redisPort),
+    ...replicaPorts.map((port) =>
+      startGatehouse(
+        {
+          ...baseAppEnv({ appUrl: appUrl(port), idp: refreshIdp, client: refreshClient, upstream, redis, sessionSecret: sharedSecret }),
+          // Larger than the token lifetime: every token is due as soon as its cooldown ends.
+          SESSION_REFRESH_BEFORE: '30s',
+        },
+        port,
+      ),
+    ),
+  ]);
+  for (const app of [ghCookie, ghRedis]) {
+    // tsx's own process and the node process it starts both have server.ts on their command line;
+    // the server is the innermost. CPU is summed over the whole tree anyway.
+    const tree = processTree(app.process.pid!);
+    const server = tree.filter((pid) => cmdline(pid).includes('server.ts')).at(-1);
+    console.log(`bench: Gatehouse ${app.url}: server pid ${server ?? '?'} (process tree ${tree.join(', ')})`);
+  }
+  console.log(`bench: setup done in ${((Date.now() - t0) / 1000).toFixed(1)} s; build ${DIST_DIR}/; ${os.cpus().length} CPUs, Node ${process.version}`);
+
+  const directToken = `Bearer ${randomBytes(32).toString('base64url')}`;
+  const cookieSession = await login(ghCookie, 'bench-cookie-user');
+  const redisSession = await login(ghRedis, 'bench-redis-user');
+  const ghHeaders = (cookie: string) => ({ ...FETCH_HEADERS, cookie });
+  await expect200(`${upstream.url}/bench`, { ...FETCH_HEADERS, authorization: directToken }, 'direct');
+  await expect200(`${ghCookie.url}/api/bench`, ghHeaders(cookieSession), 'gatehouse cookie store');
+  await expect200(`${ghRedis.url}/api/bench`, ghHeaders(redisSession), 'gatehouse redis store');
+
+  const scenarios: Scenario[] = [
+    { name: 'direct', url: `${upstream.url}/bench`, headers: { ...FETCH_HEADERS, authorization: directToken } },
+    { name: 'gatehouse cookie', url: `${ghCookie.url}/api/bench`, headers: ghHeaders(cookieSession), gatehouse: ghCookie },
+    { name: 'gatehouse redis', url: `${ghRedis.url}/api/bench`, headers: ghHeaders(redisSession), gatehouse: ghRedis, redis },
+  ];
+  return { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios };
+}
