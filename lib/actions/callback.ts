@@ -11,6 +11,7 @@ import { homePath, type RequestContext } from '../http/context';
 import { redirect } from '../http/responses';
 import { log } from '../log';
 import { metrics } from '../metrics';
+import { forgetOidcConfiguration } from '../oidc/client';
 import { exchangeCode, idpErrorCode } from '../oidc/flows';
 import { loginIdFromState, readLoginTransaction } from '../oidc/login-transaction';
 import { isValid, type Session } from '../session/session';
@@ -66,6 +67,8 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   } catch (error) {
     const code = exchangeFailure(error);
     log.warn('login failed', { correlation_id: ctx.requestId, code, idp_error: idpErrorCode(error) });
+    // Signed with a key we do not know yet: the IdP rotated its keys. Let "try again" see them.
+    if (idpErrorCode(error) === 'OAUTH_KEY_SELECTION_FAILED') forgetOidcConfiguration();
     metrics.logins.inc({ outcome: 'failure' });
     return showError(config, ctx, new GatehouseError(code, { cause: error }), target, clearLogin);
   }

@@ -53,6 +53,14 @@ const KEY = Symbol.for('gatehouse.oidc');
 type Holder = { [KEY]?: Promise<client.Configuration> };
 
 /**
+ * Drops the discovered configuration so the next use discovers again, with a fresh JWKS: after an
+ * IdP rotates its signing key, openid-client would otherwise refuse the new key for up to a minute.
+ */
+export function forgetOidcConfiguration(): void {
+  delete (globalThis as Holder)[KEY];
+}
+
+/**
  * The discovered configuration, shared by `proxy.ts`, route handlers and the server (STYLE rule 8).
  * A failed discovery is not cached: the next login tries again once the IdP is back.
  */
