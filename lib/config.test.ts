@@ -105,3 +105,76 @@ describe('config: client credentials', () => {
     assert.equal(config.oidc.clientSecret, undefined);
   });
 });
+
+const ssoServer = {
+  NODE_ENV: 'production',
+  INGRESS: 'https://login.example.com',
+  OIDC_ISSUER: 'https://idp.example.com',
+  OIDC_CLIENT_ID: 'client',
+  OIDC_CLIENT_SECRET: 'secret',
+  SESSION_SECRET: SECRET,
+  REDIS_URL: 'redis://redis:6379',
+  SSO_MODE: 'server',
+  SSO_DOMAIN: 'example.com',
+  SSO_SESSION_COOKIE_NAME: 'example.sso',
+};
+const ssoProxy = {
+  NODE_ENV: 'production',
+  INGRESS: 'https://app.example.com',
+  SESSION_SECRET: SECRET,
+  REDIS_URL: 'redis://redis:6379',
+  SSO_MODE: 'proxy',
+  SSO_SERVER_URL: 'https://login.example.com',
+  SSO_SESSION_COOKIE_NAME: 'example.sso',
+};
+
+describe('config: single sign-on (SPEC §8)', () => {
+  test('off by default', () => assert.equal(loadConfig({}).sso, null));
+
+  test('server mode', () => {
+    const config = loadConfig({ ...ssoServer, SSO_DOMAIN: '.Example.COM', SSO_DEFAULT_REDIRECT_URL: 'https://www.example.com/home' });
+    assert.deepEqual({ ...config.sso, defaultRedirectUrl: String((config.sso as { defaultRedirectUrl?: URL }).defaultRedirectUrl) }, {
+      mode: 'server', domain: 'example.com', sessionCookieName: 'example.sso', defaultRedirectUrl: 'https://www.example.com/home', allowHttp: false,
+    });
+  });
+
+  test('server mode allows http redirects only with an http ingress', () => {
+    const config = loadConfig({ ...ssoServer, INGRESS: 'http://localhost:3000', SSO_DOMAIN: 'localhost' });
+    assert.equal(config.sso?.mode === 'server' && config.sso.allowHttp, true);
+  });
+
+  test('proxy mode needs no IdP credentials', () => {
+    const config = loadConfig(ssoProxy);
+    assert.equal(config.sso?.mode, 'proxy');
+    assert.equal(config.sso?.mode === 'proxy' && config.sso.serverUrl.href, 'https://login.example.com/');
+    assert.equal(config.sso?.sessionCookieName, 'example.sso');
+  });
+
+  const bad: Array<[string, Record<string, string | undefined>, string]> = [
+    ['an unknown mode', { ...ssoServer, SSO_MODE: 'client' }, 'SSO_MODE'],
+    ['server without a domain', { ...ssoServer, SSO_DOMAIN: undefined }, 'SSO_DOMAIN'],
+    ['server with a bad domain', { ...ssoServer, SSO_DOMAIN: 'https://example.com' }, 'SSO_DOMAIN'],
+    ['server without a cookie name', { ...ssoServer, SSO_SESSION_COOKIE_NAME: undefined }, 'SSO_SESSION_COOKIE_NAME'],
+    ['a cookie name with bad characters', { ...ssoServer, SSO_SESSION_COOKIE_NAME: 'a b;c' }, 'SSO_SESSION_COOKIE_NAME'],
+    ['server with upstreams', { ...ssoServer, UPSTREAMS: '/api=http://api:8080' }, 'UPSTREAMS'],
+    ['server without Redis', { ...ssoServer, REDIS_URL: undefined }, 'REDIS_URL'],
+    ['server with a default redirect off the domain', { ...ssoServer, SSO_DEFAULT_REDIRECT_URL: 'https://example.com.evil.net/' }, 'SSO_DEFAULT_REDIRECT_URL'],
+    ['server with an http default redirect behind https', { ...ssoServer, SSO_DEFAULT_REDIRECT_URL: 'http://www.example.com/' }, 'SSO_DEFAULT_REDIRECT_URL'],
+    ['server with a relative default redirect', { ...ssoServer, SSO_DEFAULT_REDIRECT_URL: '/home' }, 'SSO_DEFAULT_REDIRECT_URL'],
+    ['server with a server URL', { ...ssoServer, SSO_SERVER_URL: 'https://login.example.com' }, 'SSO_SERVER_URL'],
+    ['proxy without a server URL', { ...ssoProxy, SSO_SERVER_URL: undefined }, 'SSO_SERVER_URL'],
+    ['proxy with a bad server URL', { ...ssoProxy, SSO_SERVER_URL: 'login.example.com' }, 'SSO_SERVER_URL'],
+    ['proxy without a cookie name', { ...ssoProxy, SSO_SESSION_COOKIE_NAME: undefined }, 'SSO_SESSION_COOKIE_NAME'],
+    ['proxy without Redis', { ...ssoProxy, REDIS_URL: undefined }, 'REDIS_URL'],
+    ['proxy without a session secret', { ...ssoProxy, SESSION_SECRET: undefined }, 'SESSION_SECRET'],
+    ['proxy without a session secret, in development', { ...ssoProxy, NODE_ENV: undefined, SESSION_SECRET: undefined }, 'SESSION_SECRET'],
+    ['proxy with a domain', { ...ssoProxy, SSO_DOMAIN: 'example.com' }, 'SSO_DOMAIN'],
+    ['SSO variables without a mode', { ...ssoProxy, SSO_MODE: undefined, OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's' }, 'SSO_SERVER_URL'],
+  ];
+  for (const [name, env, variable] of bad) {
+    test(`refuses ${name}, naming ${variable}`, () => {
+      const found = problems(env);
+      assert.ok(found.some((p) => p.startsWith(`${variable}:`)), `expected a problem naming ${variable}, got ${JSON.stringify(found)}`);
+    });
+  }
+});

@@ -14,6 +14,19 @@ export type RedisConfig =
   | { kind: 'sentinel'; sentinels: HostPort[]; name: string }
   | { kind: 'cluster'; nodes: HostPort[] };
 export interface UpstreamRoute { prefix: string; target: URL }
+/** SPEC §8: single sign-on. `null` is the standalone relying party. */
+export type SsoConfig =
+  | {
+      mode: 'server';
+      /** Cookie domain; absolute redirects and CORS origins must be this host or below it. */
+      domain: string;
+      sessionCookieName: string;
+      /** Where login and logout land without a `redirect`; the ingress path when unset. */
+      defaultRedirectUrl?: URL;
+      /** Plain http redirects and origins on the domain are accepted only when an ingress is plain http. */
+      allowHttp: boolean;
+    }
+  | { mode: 'proxy'; serverUrl: URL; sessionCookieName: string };
 
 export interface Config {
   production: boolean;
@@ -53,6 +66,7 @@ export interface Config {
   cookieSecure: boolean;
   logLevel: LogLevel;
   metricsAddress: HostPort | null;
+  sso: SsoConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +214,24 @@ const schema = z.object({
     .transform((v) => (v && v.length > 1 ? v.replace(/\/+$/, '') : v)),
   COOKIE_PREFIX: z.string().trim().default('gatehouse').refine((v) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  SSO_MODE: optional.pipe(z.enum(['server', 'proxy']).optional()),
+  SSO_DOMAIN: optional.transform((v, ctx) => {
+    if (!v) return undefined;
+    const domain = v.toLowerCase().replace(/^\./, '');
+    if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(domain)) ctx.addIssue({ code: 'custom', message: `"${v}" is not a domain name such as example.com` });
+    return domain;
+  }),
+  SSO_SERVER_URL: optional.transform((v, ctx) => (v ? httpUrl(v, ctx, 'the SSO server URL') ?? undefined : undefined)),
+  SSO_DEFAULT_REDIRECT_URL: optional.transform((v, ctx) => {
+    if (!v) return undefined;
+    try {
+      const url = new URL(v);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+    } catch { /* reported below */ }
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not an absolute http(s) URL` });
+    return undefined;
+  }),
+  SSO_SESSION_COOKIE_NAME: optional.refine((v) => !v || /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),
 });
 
@@ -222,6 +254,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const production = env.NODE_ENV === 'production';
   const withDefaults: Record<string, string | undefined> = { ...env };
   const problems: string[] = [];
+  // SPEC §8: an SSO proxy never talks to the IdP (the server does), so it needs no OIDC_*. The
+  // placeholders keep `Config.oidc` total; nothing in proxy mode reads them.
+  const ssoProxy = env.SSO_MODE?.trim() === 'proxy';
+  if (ssoProxy) {
+    withDefaults.OIDC_ISSUER ||= env.SSO_SERVER_URL?.trim() || DEV_DEFAULTS.OIDC_ISSUER;
+    withDefaults.OIDC_CLIENT_ID ||= 'sso-proxy';
+    if (!withDefaults.OIDC_CLIENT_SECRET?.trim() && !withDefaults.OIDC_CLIENT_JWK?.trim()) withDefaults.OIDC_CLIENT_SECRET = 'unused-in-sso-proxy-mode';
+  }
   for (const [name, fallback] of Object.entries(DEV_DEFAULTS)) {
     if (!withDefaults[name]?.trim()) {
       if (production) problems.push(`${name}: is required in production`);
@@ -245,7 +285,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const v = parsed.data;
   const issuer = v.OIDC_ISSUER as URL;
 
-  if (production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
+  if (!ssoProxy && production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
     problems.push('OIDC_ISSUER: must be https in production (plain http is accepted only on a loopback host)');
   }
   const authMethod: ClientAuthMethod = v.OIDC_CLIENT_JWK ? 'private_key_jwt' : (v.OIDC_CLIENT_AUTH_METHOD ?? 'client_secret_basic');
@@ -254,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (v.REDIS_SENTINELS && !v.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS');
   const redisChoices = [v.REDIS_URL, v.REDIS_SENTINELS, v.REDIS_CLUSTER_NODES].filter(Boolean).length;
   if (redisChoices > 1) problems.push('REDIS_URL: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
+  const sso = ssoConfig(v, redisChoices > 0, env.SESSION_SECRET, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const redis: RedisConfig | null = v.REDIS_URL
@@ -299,7 +340,47 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookieSecure: !v.INGRESS.every((u) => u.protocol === 'http:' && isLoopbackHost(u.hostname)),
     logLevel: v.LOG_LEVEL,
     metricsAddress: v.METRICS_ADDRESS,
+    sso,
   };
+}
+
+/** True when `hostname` is `domain` or one of its subdomains (a label boundary, never a suffix match). */
+export const isOnDomain = (hostname: string, domain: string) => {
+  const host = hostname.toLowerCase();
+  return host === domain || host.endsWith(`.${domain}`);
+};
+
+type Parsed = z.infer<typeof schema>;
+
+/** SPEC §8 cross-field rules; every problem names its variable. */
+function ssoConfig(v: Parsed, hasRedis: boolean, rawSecret: string | undefined, problems: string[]): SsoConfig | null {
+  const mode = v.SSO_MODE;
+  if (!mode) {
+    for (const name of ['SSO_DOMAIN', 'SSO_SERVER_URL', 'SSO_DEFAULT_REDIRECT_URL', 'SSO_SESSION_COOKIE_NAME'] as const) {
+      if (v[name]) problems.push(`${name}: is only used with SSO_MODE=server or SSO_MODE=proxy`);
+    }
+    return null;
+  }
+  if (!v.SSO_SESSION_COOKIE_NAME) problems.push(`SSO_SESSION_COOKIE_NAME: is required with SSO_MODE=${mode}`);
+  if (mode === 'server') {
+    if (!v.SSO_DOMAIN) problems.push('SSO_DOMAIN: is required with SSO_MODE=server');
+    if (v.UPSTREAMS.length > 0) problems.push('UPSTREAMS: must be empty with SSO_MODE=server (the SSO server forwards nothing; run SSO_MODE=proxy next to each application)');
+    if (v.SSO_SERVER_URL) problems.push('SSO_SERVER_URL: is only used with SSO_MODE=proxy');
+    if (!hasRedis) problems.push('REDIS_URL: SSO_MODE=server needs Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), shared with its proxies');
+    const allowHttp = v.INGRESS.some((u) => u.protocol === 'http:');
+    const target = v.SSO_DEFAULT_REDIRECT_URL;
+    if (target && v.SSO_DOMAIN && (!isOnDomain(target.hostname, v.SSO_DOMAIN) || (target.protocol === 'http:' && !allowHttp) || target.username || target.password)) {
+      problems.push(`SSO_DEFAULT_REDIRECT_URL: must be an ${allowHttp ? 'http(s)' : 'https'} URL on SSO_DOMAIN (${v.SSO_DOMAIN}) or a subdomain`);
+    }
+    return { mode, domain: v.SSO_DOMAIN ?? '', sessionCookieName: v.SSO_SESSION_COOKIE_NAME ?? '', defaultRedirectUrl: target, allowHttp };
+  }
+  if (!v.SSO_SERVER_URL) problems.push('SSO_SERVER_URL: is required with SSO_MODE=proxy');
+  if (!hasRedis) problems.push('REDIS_URL: SSO_MODE=proxy needs the SSO server\'s Redis (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)');
+  if (!rawSecret?.trim()) problems.push('SESSION_SECRET: SSO_MODE=proxy needs the SSO server\'s SESSION_SECRET');
+  for (const name of ['SSO_DOMAIN', 'SSO_DEFAULT_REDIRECT_URL'] as const) {
+    if (v[name]) problems.push(`${name}: is only used with SSO_MODE=server`);
+  }
+  return { mode, serverUrl: v.SSO_SERVER_URL ?? new URL('http://invalid'), sessionCookieName: v.SSO_SESSION_COOKIE_NAME ?? '' };
 }
 
 /** Config with secrets replaced, for the one startup log line. */
@@ -311,6 +392,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     session: { ...config.session, secrets: `[${config.session.secrets.length} redacted]` },
     redis: config.redis?.kind === 'standalone' ? { kind: 'standalone', url: config.redis.url.replace(/\/\/[^@/]*@/, '//[redacted]@') } : config.redis,
     upstreams: config.upstreams.map((r) => `${r.prefix}=${r.target}`),
+    sso: config.sso && { ...config.sso, ...('serverUrl' in config.sso ? { serverUrl: String(config.sso.serverUrl) } : { defaultRedirectUrl: config.sso.defaultRedirectUrl && String(config.sso.defaultRedirectUrl) }) },
   };
 }
 

@@ -28,7 +28,7 @@ function build(): Gatehouse {
   const redis = config.redis ? createRedisClient(config.redis) : null;
   const timings = { inactivityTimeoutMs: session.inactivityTimeoutMs, refreshBeforeMs: session.refreshBeforeMs, maxLifetimeMs: session.maxLifetimeMs };
   const store = redis ? new RedisSessionStore(redis, timings) : new CookieSessionStore(session.maxLifetimeMs);
-  const sessions = new Sessions({ ...timings, secrets: session.secrets, cookiePrefix: config.cookiePrefix }, store);
+  const sessions = new Sessions({ ...timings, secrets: session.secrets, cookiePrefix: config.cookiePrefix, sessionCookieName: config.sso?.sessionCookieName }, store);
   const oidc = () => getOidcConfiguration(config);
   const refresher = new Refresher(sessions, async (tokens) => {
     try {

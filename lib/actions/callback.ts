@@ -15,7 +15,7 @@ import { forgetOidcConfiguration } from '../oidc/client';
 import { exchangeCode, idpErrorCode } from '../oidc/flows';
 import { loginIdFromState, readLoginTransaction } from '../oidc/login-transaction';
 import { isValid, type Session } from '../session/session';
-import { sanitizeRedirect } from '../url/redirect';
+import { defaultTarget, redirectTarget } from '../sso';
 import { refuseNonNavigation, showError } from './guard';
 
 /** id_token claims that describe the token, not the user; never shown in the session JSON. */
@@ -57,7 +57,7 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
     const code = idpError && DENIED.has(idpError) ? 'access_denied' : loginId ? 'login_expired' : 'invalid_state';
     return showError(config, ctx, code, undefined, clearLogin);
   }
-  const target = sanitizeRedirect(tx.target, homePath(ctx));
+  const target = redirectTarget(config, tx.target, defaultTarget(config, homePath(ctx)));
 
   let result;
   try {

@@ -2,6 +2,7 @@
  * `GET /oauth2/login` (SPEC §3): starts the Authorization Code flow with PKCE, state and nonce,
  * in its own login cookie, then 302 to the IdP.
  */
+import type { Config } from '../config';
 import { GatehouseError } from '../errors';
 import type { Gatehouse } from '../gatehouse';
 import { homePath, type RequestContext } from '../http/context';
@@ -11,17 +12,21 @@ import { log } from '../log';
 import { authorizationUrl, randomCodeVerifier, randomNonce, randomState, supportedOr } from '../oidc/flows';
 import { loginCookies, newLoginId, stateFor, type LoginTransaction } from '../oidc/login-transaction';
 import { isValid } from '../session/session';
+import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { sameOriginRefererPath, sanitizeRedirect } from '../url/redirect';
 import { refuseNonNavigation, showError } from './guard';
 import { loginRateLimiter } from './rate-limit';
 
 const PROMPTS = new Set(['login', 'select_account']);
 
-/** Redirect target priority: `redirect` query > same-origin Referer > ingress path. */
-export function loginTarget(ctx: RequestContext): string {
-  const fallback = homePath(ctx);
+/**
+ * Redirect target priority: `redirect` query > same-origin Referer > ingress path (on an SSO
+ * server: SSO_DEFAULT_REDIRECT_URL, and absolute targets on the SSO domain are kept, SPEC §8).
+ */
+export function loginTarget(ctx: RequestContext, config?: Config): string {
+  const fallback = config ? defaultTarget(config, homePath(ctx)) : homePath(ctx);
   const requested = ctx.query.get('redirect');
-  if (requested !== null) return sanitizeRedirect(requested, fallback);
+  if (requested !== null) return config ? redirectTarget(config, requested, fallback) : sanitizeRedirect(requested, fallback);
   const referer = sameOriginRefererPath(ctx.headers.get('referer'), ctx.ingress);
   return referer ? sanitizeRedirect(referer, fallback) : fallback;
 }
@@ -30,7 +35,11 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   const refused = refuseNonNavigation(ctx);
   if (refused) return refused;
   const { config } = gh;
-  const target = loginTarget(ctx);
+  if (config.sso?.mode === 'proxy') {
+    // SPEC §8: the server logs in; it sends the browser back here afterwards.
+    return redirect(serverRedirect(config.sso.serverUrl, '/oauth2/login', ctx.ingress, loginTarget(ctx), ctx.query));
+  }
+  const target = loginTarget(ctx, config);
 
   const lookup = await gh.sessions.lookup(ctx.cookies);
   const hasSession = lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now);

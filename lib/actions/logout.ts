@@ -11,13 +11,15 @@ import { metrics } from '../metrics';
 import { endSessionUrl, randomState } from '../oidc/flows';
 import { seal, unseal } from '../seal';
 import { sanitizeRedirect } from '../url/redirect';
+import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { refuseNonNavigation } from './guard';
 
 interface LogoutTransaction { state: string; redirect?: string }
 const LOGOUT_TTL_SECONDS = 600;
 
 /** Without a remembered redirect: OIDC_POST_LOGOUT_REDIRECT_URI, else the ingress URL. */
-const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext) => gh.config.oidc.postLogoutRedirectUri ?? publicUrl(ctx.ingress, '') + (ctx.basePath ? '' : '/');
+const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext) =>
+  gh.config.oidc.postLogoutRedirectUri ?? defaultTarget(gh.config, publicUrl(ctx.ingress, '') + (ctx.basePath ? '' : '/'));
 
 async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string }> {
   const lookup = await gh.sessions.lookup(ctx.cookies);
@@ -32,9 +34,15 @@ async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: stri
 export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
   const refused = refuseNonNavigation(ctx);
   if (refused) return refused;
-  const { setCookies, idToken } = await endLocalSession(gh, ctx, 'rp_initiated');
+  const { config } = gh;
   const requested = ctx.query.get('redirect');
-  const remembered = requested === null ? undefined : sanitizeRedirect(requested, homePath(ctx));
+  if (config.sso?.mode === 'proxy') {
+    // SPEC §8: the server owns the session and ends it; it sends the browser back here afterwards.
+    const back = requested === null ? homePath(ctx) : sanitizeRedirect(requested, homePath(ctx));
+    return redirect(serverRedirect(config.sso.serverUrl, '/oauth2/logout', ctx.ingress, back, ctx.query));
+  }
+  const { setCookies, idToken } = await endLocalSession(gh, ctx, 'rp_initiated');
+  const remembered = requested === null ? undefined : redirectTarget(config, requested, defaultTarget(config, homePath(ctx)));
 
   let oidc;
   try {
@@ -58,7 +66,7 @@ export async function logoutCallback(gh: Gatehouse, ctx: RequestContext): Promis
   const tx = sealed ? await unseal<LogoutTransaction>('logout', sealed, gh.config.session.secrets, LOGOUT_TTL_SECONDS) : null;
   const clear = sealed ? [expireCookie(name, ctx.scope)] : [];
   const state = ctx.query.get('state');
-  if (tx?.redirect && state && state === tx.state) return redirect(sanitizeRedirect(tx.redirect, homePath(ctx)), clear);
+  if (tx?.redirect && state && state === tx.state) return redirect(redirectTarget(gh.config, tx.redirect, defaultTarget(gh.config, homePath(ctx))), clear);
   return redirect(defaultAfterLogout(gh, ctx), clear);
 }
 

@@ -7,26 +7,42 @@ export interface CookieScope {
   /** Ingress path: cookies are scoped to it. */
   path: string;
   secure: boolean;
+  /** `SSO_SESSION_COOKIE_NAME` in SSO modes (SPEC §8); `<prefix>.session` otherwise. */
+  sessionName?: string;
+  /** SSO server: the session cookie is set with `Domain=` this and `Path=/` (SPEC §8). */
+  sessionDomain?: string;
+  /** `Domain=` attribute of a cookie serialised with this scope. */
+  domain?: string;
 }
 
 /** Cookies of a request that came through an ingress with this base path ('' for the root). */
-export const cookieScope = (config: { cookiePrefix: string; cookieSecure: boolean }, basePath: string): CookieScope => ({
+export const cookieScope = (
+  config: { cookiePrefix: string; cookieSecure: boolean; sso?: { mode: string; sessionCookieName: string; domain?: string } | null },
+  basePath: string,
+): CookieScope => ({
   prefix: config.cookiePrefix,
   path: basePath || '/',
   secure: config.cookieSecure,
+  ...(config.sso ? { sessionName: config.sso.sessionCookieName } : {}),
+  ...(config.sso?.mode === 'server' && config.sso.domain ? { sessionDomain: config.sso.domain } : {}),
 });
 
-export const cookieNames = (prefix: string) => ({
-  session: `${prefix}.session`,
-  /** Continuation chunks of a large session cookie: `<prefix>.session.1`, `.2`, … */
-  sessionChunk: (n: number) => `${prefix}.session.${n}`,
+/** The scope the session cookie itself is written with: the SSO domain and `/` on an SSO server. */
+export const sessionCookieScope = (scope: CookieScope): CookieScope =>
+  scope.sessionDomain ? { ...scope, path: '/', domain: scope.sessionDomain } : scope;
+
+export const cookieNames = (prefix: string, sessionName = `${prefix}.session`) => ({
+  session: sessionName,
+  /** Continuation chunks of a large session cookie: `<session>.1`, `.2`, … */
+  sessionChunk: (n: number) => `${sessionName}.${n}`,
   login: (id: string) => `${prefix}.login.${id}`,
   loginPrefix: `${prefix}.login.`,
   logout: `${prefix}.logout`,
 });
 
 /** True for every cookie Gatehouse owns: these never reach an upstream (SPEC §4 item 3). */
-export const isOwnCookie = (prefix: string, name: string) => name === `${prefix}.session` || name.startsWith(`${prefix}.`);
+export const isOwnCookie = (prefix: string, name: string, sessionName?: string) =>
+  name === `${prefix}.session` || name.startsWith(`${prefix}.`) || (sessionName !== undefined && (name === sessionName || name.startsWith(`${sessionName}.`)));
 
 /** Most cookies a request may carry before we stop reading: a cookie bomb costs nothing. */
 const MAX_COOKIES = 200;
@@ -45,11 +61,11 @@ export function parseCookies(header: string | null | undefined): Map<string, str
 }
 
 /** The `Cookie` header with our own cookies removed; `undefined` when nothing is left. */
-export function foreignCookieHeader(header: string | undefined, prefix: string): string | undefined {
+export function foreignCookieHeader(header: string | undefined, prefix: string, sessionName?: string): string | undefined {
   if (!header) return undefined;
   const kept = header.split(';').map((p) => p.trim()).filter((part) => {
     const eq = part.indexOf('=');
-    return part && !isOwnCookie(prefix, (eq < 0 ? part : part.slice(0, eq)).trim());
+    return part && !isOwnCookie(prefix, (eq < 0 ? part : part.slice(0, eq)).trim(), sessionName);
   });
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
@@ -67,6 +83,7 @@ export function overriddenBy(earlier: readonly string[], later: readonly string[
 
 export function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds?: number): string {
   const parts = [`${name}=${value}`, `Path=${scope.path}`, 'HttpOnly', 'SameSite=Lax'];
+  if (scope.domain) parts.push(`Domain=${scope.domain}`);
   if (scope.secure) parts.push('Secure');
   if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`);
   return parts.join('; ');

@@ -17,6 +17,7 @@ import { dropSegments, readRequestPath, segmentCount, type RequestPath } from '.
 import { errorResponse, finish } from '../http/responses';
 import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
+import { corsOrigin, isForwardedToServer, isSessionApi, serverUrl } from '../sso';
 import { forward, forwardUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
@@ -85,6 +86,13 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const { ingress, innerRaw, innerDecoded, search, requestId } = routed;
   res.setHeader('X-Request-Id', requestId);
 
+  const sso = gh.config.sso;
+  if (sso?.mode === 'proxy' && isForwardedToServer(innerDecoded)) return forwardToSsoServer(gh, req, res, routed, sso.serverUrl);
+  if (sso?.mode === 'proxy' && innerDecoded === '/oauth2/callback') return fail(gh, req, res, 'not_found', requestId, ingress.index);
+  if (sso?.mode === 'server' && isSessionApi(innerDecoded)) {
+    if (answerCors(gh, req, res)) return;
+  }
+
   const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
@@ -99,6 +107,60 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   req.headers[INGRESS_HEADER] = String(ingress.index);
   if (isOAuth2(innerDecoded)) pinNoStore(res);
   await next(req, res);
+}
+
+/**
+ * SSO server, `/oauth2/session*` (SPEC §8): CORS with credentials for origins on the SSO domain,
+ * nothing for others. Answers a preflight itself (returns true); otherwise only sets headers.
+ */
+function answerCors(gh: Gatehouse, req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = corsOrigin(gh.config, req.headers.origin);
+  res.setHeader('Vary', 'Origin');
+  if (origin) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+  }
+  if (req.method !== 'OPTIONS') return false;
+  req.resume();
+  const headers: Record<string, string> = { 'Content-Length': '0', 'Cache-Control': 'no-store' };
+  if (origin) {
+    headers['Access-Control-Allow-Methods'] = 'GET, POST, OPTIONS';
+    headers['Access-Control-Allow-Headers'] = 'Content-Type, X-Request-Id';
+    headers['Access-Control-Max-Age'] = '600';
+  }
+  res.writeHead(204, headers);
+  void endLingering(res);
+  return true;
+}
+
+/**
+ * SSO proxy (SPEC §8): the session API and the logout channels belong to the server, which owns
+ * the session cookie: forwarded with the browser's cookies, answered with the server's headers.
+ */
+function forwardToSsoServer(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, serverBase: URL) {
+  const target = serverUrl(serverBase, r.innerRaw, r.search);
+  const headers = upstreamRequestHeaders(req.headers, {
+    accessToken: null,
+    cookiePrefix: gh.config.cookiePrefix,
+    requestId: r.requestId,
+    ingress: r.ingress.ingress,
+    remoteAddress: req.socket.remoteAddress,
+    target,
+  });
+  delete headers.authorization;
+  if (req.headers.cookie) headers.cookie = req.headers.cookie; // the server's own cookies, unfiltered
+  forward(req, res, {
+    target,
+    headers,
+    maxBodyBytes: NEXT_MAX_BODY_BYTES,
+    idleTimeoutMs: gh.config.upstreamTimeoutMs,
+    requestId: r.requestId,
+    setCookies: [],
+    onFailure: (code, cause) => {
+      log.warn('SSO server request failed', { correlation_id: r.requestId, code, error: cause as Error });
+      void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
+    },
+  });
 }
 
 async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
@@ -130,6 +192,7 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     headers: upstreamRequestHeaders(req.headers, {
       accessToken: resolved.session?.tokens.accessToken ?? null,
       cookiePrefix: config.cookiePrefix,
+      sessionCookieName: config.sso?.sessionCookieName,
       requestId: r.requestId,
       ingress: r.ingress.ingress,
       remoteAddress: req.socket.remoteAddress,
@@ -164,6 +227,7 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
   const headers = upstreamRequestHeaders(req.headers, {
     accessToken: resolved.session?.tokens.accessToken ?? null,
     cookiePrefix: config.cookiePrefix,
+    sessionCookieName: config.sso?.sessionCookieName,
     requestId: routed.requestId,
     ingress: routed.ingress.ingress,
     remoteAddress: req.socket.remoteAddress,

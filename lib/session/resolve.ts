@@ -25,6 +25,11 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   const lookup = await gh.sessions.lookup(cookies);
   if (lookup.state !== 'found') return { lookup, session: null, payload: null, setCookies: [] };
   const timings = gh.sessions.settings;
+  // SPEC §8: an SSO proxy is a read-only replica. The server refreshes and extends sessions; a
+  // proxy never writes one (no refresh, no inactivity touch, no cookie).
+  if (gh.config.sso?.mode === 'proxy') {
+    return { lookup, session: isValid(lookup.session, timings, now) ? lookup.session : null, payload: lookup.payload, setCookies: [] };
+  }
   let { session, payload } = lookup;
   let setCookies: string[] = [];
   let dirty = false;

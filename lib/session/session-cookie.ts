@@ -3,7 +3,7 @@
  * `<prefix>.session.1`, … when it outgrows one cookie. Reading stops at `MAX_CHUNKS`, so a request
  * carrying thousands of chunks costs no more than a normal one.
  */
-import { cookieNames, expireCookie, serializeCookie, type CookieScope } from '../http/cookies';
+import { cookieNames, expireCookie, serializeCookie, sessionCookieScope, type CookieScope } from '../http/cookies';
 import { seal, unseal } from '../seal';
 import type { CookiePayload } from './store';
 
@@ -11,8 +11,8 @@ import type { CookiePayload } from './store';
 const CHUNK_SIZE = 3800;
 export const MAX_CHUNKS = 8;
 
-export async function readSessionCookie(cookies: Map<string, string>, prefix: string, secrets: readonly string[], ttlSeconds: number): Promise<CookiePayload | null> {
-  const names = cookieNames(prefix);
+export async function readSessionCookie(cookies: Map<string, string>, prefix: string, secrets: readonly string[], ttlSeconds: number, sessionName?: string): Promise<CookiePayload | null> {
+  const names = cookieNames(prefix, sessionName);
   let sealed = cookies.get(names.session);
   if (!sealed) return null;
   for (let n = 1; n < MAX_CHUNKS; n++) {
@@ -31,11 +31,12 @@ export async function readSessionCookie(cookies: Map<string, string>, prefix: st
 export async function writeSessionCookie(
   payload: CookiePayload,
   existing: Map<string, string>,
-  scope: CookieScope,
+  requestScope: CookieScope,
   secrets: readonly string[],
   ttlSeconds: number,
 ): Promise<string[]> {
-  const names = cookieNames(scope.prefix);
+  const scope = sessionCookieScope(requestScope);
+  const names = cookieNames(scope.prefix, scope.sessionName);
   const sealed = await seal('session', payload, secrets, ttlSeconds);
   const chunks = sealed.match(new RegExp(`.{1,${CHUNK_SIZE}}`, 'g')) ?? [];
   if (chunks.length > MAX_CHUNKS) throw new Error(`session cookie needs ${chunks.length} chunks (max ${MAX_CHUNKS}): configure Redis`);
@@ -46,8 +47,9 @@ export async function writeSessionCookie(
   return headers;
 }
 
-export function clearSessionCookie(existing: Map<string, string>, scope: CookieScope): string[] {
-  const names = cookieNames(scope.prefix);
+export function clearSessionCookie(existing: Map<string, string>, requestScope: CookieScope): string[] {
+  const scope = sessionCookieScope(requestScope);
+  const names = cookieNames(scope.prefix, scope.sessionName);
   const headers = [expireCookie(names.session, scope)];
   for (let n = 1; n < MAX_CHUNKS; n++) {
     if (existing.has(names.sessionChunk(n))) headers.push(expireCookie(names.sessionChunk(n), scope));

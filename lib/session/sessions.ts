@@ -21,6 +21,8 @@ export interface SessionSettings extends SessionTimings {
   secrets: readonly string[];
   maxLifetimeMs: number;
   cookiePrefix: string;
+  /** `SSO_SESSION_COOKIE_NAME` in SSO modes. */
+  sessionCookieName?: string;
 }
 
 export class Sessions {
@@ -37,7 +39,7 @@ export class Sessions {
   }
 
   async lookup(cookies: Map<string, string>): Promise<SessionLookup> {
-    const payload = await readSessionCookie(cookies, this.settings.cookiePrefix, this.settings.secrets, this.cookieTtlSeconds);
+    const payload = await readSessionCookie(cookies, this.settings.cookiePrefix, this.settings.secrets, this.cookieTtlSeconds, this.settings.sessionCookieName);
     if (!payload) return { state: 'none' };
     const store = this.storeFor(payload);
     if (!store) return { state: 'none' };

@@ -36,6 +36,8 @@ const INTERNAL = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|next-router-|
 export interface UpstreamRequestOptions {
   accessToken: string | null;
   cookiePrefix: string;
+  /** `SSO_SESSION_COOKIE_NAME` in SSO modes: kept from the upstream like every other own cookie. */
+  sessionCookieName?: string;
   requestId: string;
   /** Public ingress the browser used; the client's own X-Forwarded-Host is not believed. */
   ingress: URL;
@@ -59,7 +61,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
     if (name === 'authorization' || name === 'cookie' || name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-request-id') continue;
     out[name] = value;
   }
-  const cookie = foreignCookieHeader(incoming.cookie, o.cookiePrefix);
+  const cookie = foreignCookieHeader(incoming.cookie, o.cookiePrefix, o.sessionCookieName);
   if (cookie) out.cookie = cookie;
   if (o.accessToken) out.authorization = `Bearer ${o.accessToken}`;
   out.host = o.target.host;

@@ -162,3 +162,35 @@ function hasSuspiciousChar(value: string): boolean {
   }
   return false;
 }
+
+/**
+ * SSO server (SPEC §8): an absolute `redirect` to `domain` or one of its subdomains, kept absolute.
+ * Everything else is `null` (the caller then applies {@link sanitizeRedirect}).
+ *
+ * Only `https://host[:port]/...` (or `http://` when `allowHttp`) with a host that equals `domain`
+ * or ends in `.<domain>` at a label boundary: `example.com.evil.net`, `evilexample.com`,
+ * userinfo (`https://example.com@evil.net`, `https://evil.net@example.com`), scheme-relative
+ * values and anything {@link sanitizeRedirect} would refuse in the path are refused. Ports are
+ * allowed: cookies ignore ports, so a port does not widen what the session cookie reaches.
+ *
+ * @returns the normalised absolute URL (ASCII, safe for a `Location` header), or `null`
+ */
+export function ssoRedirect(input: string | null | undefined, domain: string, allowHttp: boolean): string | null {
+  if (typeof input !== 'string' || !domain || input.length === 0 || input.length > MAX_REDIRECT_LENGTH) return null;
+  if (input !== input.trim() || input.includes('\\') || hasSuspiciousChar(input)) return null;
+  const scheme = allowHttp ? /^https?:\/\/[^/?#@\\]+(?:[/?#]|$)/i : /^https:\/\/[^/?#@\\]+(?:[/?#]|$)/i;
+  if (!scheme.test(input)) return null;
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    return null;
+  }
+  if (url.username || url.password) return null;
+  const host = url.hostname.toLowerCase();
+  if (host !== domain && !host.endsWith(`.${domain}`)) return null;
+  const path = reduce(url.pathname + url.search + url.hash);
+  if (path === null) return null;
+  const result = url.origin + path;
+  return result.length <= MAX_REDIRECT_LENGTH ? result : null;
+}
