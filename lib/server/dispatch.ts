@@ -88,7 +88,8 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
 
   const sso = gh.config.sso;
   if (sso?.mode === 'proxy' && isForwardedToServer(innerDecoded)) return forwardToSsoServer(gh, req, res, routed, sso.serverUrl);
-  if (sso?.mode === 'proxy' && innerDecoded === '/oauth2/callback') return fail(gh, req, res, 'not_found', requestId, ingress.index);
+  // The IdP calls back the server only: a proxy has no login or logout transaction of its own.
+  if (sso?.mode === 'proxy' && (innerDecoded === '/oauth2/callback' || innerDecoded === '/oauth2/logout/callback')) return fail(gh, req, res, 'not_found', requestId, ingress.index);
   if (sso?.mode === 'server' && isSessionApi(innerDecoded)) {
     if (answerCors(gh, req, res)) return;
   }

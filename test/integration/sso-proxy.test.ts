@@ -14,6 +14,7 @@ import { startApp, type App } from '../harness/app';
 import { FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp, Browser } from '../harness/http';
 import { freePort } from '../harness/ports';
 import { startStack, type Stack } from '../harness/stack';
+import { eventually } from '../harness/wait';
 
 const COOKIE = 'example.sso';
 
@@ -26,6 +27,8 @@ describe('SSO proxy mode', () => {
   before(async () => {
     server = await startStack({
       redis: true,
+      // Short tokens: the refresh cooldown (half their lifetime) is over in 2 s.
+      idp: { accessTokenTtlSeconds: 4 },
       env: { SSO_MODE: 'server', SSO_DOMAIN: 'localhost', SSO_SESSION_COOKIE_NAME: COOKIE, UPSTREAMS: '' },
     });
     proxyUpstream = await startUpstream();
@@ -39,6 +42,10 @@ describe('SSO proxy mode', () => {
       SSO_SERVER_URL: server.appUrl,
       SSO_SESSION_COOKIE_NAME: COOKIE,
       UPSTREAMS: `/api=${proxyUpstream.url}`,
+      // Every session "needs" a refresh here, and every request would extend it: a standalone
+      // Gatehouse would write on each request. A proxy must not.
+      SESSION_REFRESH_BEFORE: '24h',
+      SESSION_INACTIVITY_TIMEOUT: '20s',
     }, { port });
   });
   after(async () => {
@@ -66,6 +73,33 @@ describe('SSO proxy mode', () => {
     assert.match(String(seen.headers.authorization), /^Bearer [\w.~+/-]{16,}=*$/);
     assert.equal(seen.headers.cookie, 'other=kept', 'the SSO session cookie never reaches the upstream');
     assert.equal(res.headers.getSetCookie().length, 0, 'a proxy never writes a session cookie');
+  });
+
+  test('a proxy never refreshes nor writes a session: the shared Redis is left as the server wrote it', async () => {
+    const cookie = await loginOnServer();
+    // Once the cooldown is over, a standalone Gatehouse with these settings would refresh (and
+    // touch the session) on the next request.
+    await eventually('the refresh cooldown to end', 10_000, async () => {
+      const res = await httpRequest(`${server.appUrl}/oauth2/session`, { headers: { ...FETCH_HEADERS, cookie } });
+      const json = (await res.json()) as { tokens: { refresh_cooldown: boolean } };
+      return json.tokens.refresh_cooldown === false;
+    });
+    const redis = server.redis!.client();
+    const snapshot = async () => {
+      const keys = (await redis.keys('*')).sort();
+      return Promise.all(keys.map(async (k) => `${k}=${(await redis.type(k)) === 'string' ? await redis.get(k) : await redis.type(k)}`));
+    };
+    const before = await snapshot();
+    const grants = server.idp.grants.refreshGrants;
+    for (let i = 0; i < 3; i++) {
+      const res = await httpRequest(`${proxyUrl}/api/readonly`, { headers: { ...FETCH_HEADERS, cookie } });
+      await res.text();
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.getSetCookie().length, 0);
+    }
+    assert.match(String(proxyUpstream.last('/readonly')?.headers.authorization), /^Bearer /);
+    assert.equal(server.idp.grants.refreshGrants, grants, 'no refresh grant from the proxy');
+    assert.deepEqual(await snapshot(), before, 'the proxy wrote to the shared Redis');
   });
 
   test('without a session the upstream gets no Bearer token', async () => {
@@ -144,9 +178,11 @@ describe('SSO proxy mode', () => {
     assert.equal(proxyUpstream.last('/gone')?.headers.authorization, undefined);
   });
 
-  test('the proxy has no callback of its own', async () => {
-    const res = await httpRequest(`${proxyUrl}/oauth2/callback?code=x&state=y`, { headers: NAVIGATION_HEADERS });
-    await res.text();
-    assert.equal(res.status, 404);
+  test('the proxy has no callbacks of its own', async () => {
+    for (const path of ['/oauth2/callback?code=x&state=y', '/oauth2/logout/callback?state=y']) {
+      const res = await httpRequest(`${proxyUrl}${path}`, { headers: NAVIGATION_HEADERS });
+      await res.text();
+      assert.equal(res.status, 404, path);
+    }
   });
 });
