@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
@@ -96,58 +97,6 @@ const PROVIDER_PRESETS: Record<Config['oidc']['provider'], { scopes: string[]; a
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
-const list = (value: string, separator = /,/) => value.split(separator).map((s) => s.trim()).filter(Boolean);
-const optional = z.string().trim().optional().transform((v) => (v ? v : undefined));
-
-const duration = (fallback: string) =>
-  z.string().trim().default(fallback).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 90s, 30m, 10h, 7d)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-const boolean = z.string().trim().toLowerCase().default('false').transform((value, ctx) => {
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
-  ctx.addIssue({ code: 'custom', message: `"${value}" is not true or false` });
-  return z.NEVER;
-});
-
-function hostPorts(value: string, ctx: z.RefinementCtx): HostPort[] {
-  return list(value).map((entry) => {
-    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
-    const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65535) {
-      ctx.addIssue({ code: 'custom', message: `"${entry}" is not host:port` });
-      return { host: '', port: 0 };
-    }
-    return { host: match[1].replace(/^\[|\]$/g, ''), port };
-  });
-}
-
-function httpUrl(value: string, ctx: z.RefinementCtx, what: string): URL | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not an absolute URL` });
-    return null;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: `${what} must be an http(s) URL, got "${url.protocol}"` });
-    return null;
-  }
-  if (url.search || url.hash || url.username || url.password) {
-    ctx.addIssue({ code: 'custom', message: `${what} must not carry a query, fragment or credentials` });
-    return null;
-  }
-  url.pathname = url.pathname.replace(/\/+$/, '') || '/';
-  return url;
-}
-
 const schema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: z.string().trim().default('3000').refine((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, 'must be a port number (0-65535)').transform(Number),
@@ -234,20 +183,6 @@ const schema = z.object({
   SSO_SESSION_COOKIE_NAME: optional.refine((v) => !v || /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),
 });
-
-function parseUpstreams(value: string, ctx: z.RefinementCtx): UpstreamRoute[] {
-  const routes = list(value).map((entry) => {
-    const eq = entry.indexOf('=');
-    const prefix = eq > 0 ? entry.slice(0, eq).trim().replace(/\/+$/, '') || '/' : '';
-    if (!prefix.startsWith('/') || prefix.startsWith('/oauth2')) {
-      ctx.addIssue({ code: 'custom', message: `"${entry}" must be PREFIX=URL with a prefix that starts with / and is not under /oauth2` });
-      return null;
-    }
-    const target = httpUrl(entry.slice(eq + 1).trim(), ctx, 'an upstream');
-    return target ? { prefix, target } : null;
-  });
-  return routes.filter((r): r is UpstreamRoute => r !== null).sort((a, b) => b.prefix.length - a.prefix.length);
-}
 
 /** Parses an environment into a `Config`; throws `ConfigError` listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
