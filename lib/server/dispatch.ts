@@ -164,6 +164,20 @@ function forwardToSsoServer(gh: Gatehouse, req: IncomingMessage, res: ServerResp
   });
 }
 
+/** The request headers an upstream gets for this request (lib/upstream/plan.ts decides which). */
+function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, accessToken: string | null, target: URL, upgrade = false) {
+  return upstreamRequestHeaders(req.headers, {
+    accessToken,
+    cookiePrefix: gh.config.cookiePrefix,
+    sessionCookieName: gh.config.sso?.sessionCookieName,
+    requestId: r.requestId,
+    ingress: r.ingress.ingress,
+    remoteAddress: req.socket.remoteAddress,
+    target,
+    upgrade,
+  });
+}
+
 async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
   const { config } = gh;
   const navigation = isNavigation(req.method ?? 'GET', headerReader(req.headers));
@@ -190,15 +204,7 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
   const target = upstreamUrl(upstream, r.innerRaw, r.search);
   forward(req, res, {
     target,
-    headers: upstreamRequestHeaders(req.headers, {
-      accessToken: resolved.session?.tokens.accessToken ?? null,
-      cookiePrefix: config.cookiePrefix,
-      sessionCookieName: config.sso?.sessionCookieName,
-      requestId: r.requestId,
-      ingress: r.ingress.ingress,
-      remoteAddress: req.socket.remoteAddress,
-      target,
-    }),
+    headers: headersForUpstream(gh, req, r, resolved.session?.tokens.accessToken ?? null, target),
     maxBodyBytes: config.upstreamMaxBody,
     idleTimeoutMs: config.upstreamTimeoutMs,
     requestId: r.requestId,
@@ -225,15 +231,6 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
     return void socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${routed.requestId}\r\n\r\n`);
   }
   const target = upstreamUrl(upstream, routed.innerRaw, routed.search);
-  const headers = upstreamRequestHeaders(req.headers, {
-    accessToken: resolved.session?.tokens.accessToken ?? null,
-    cookiePrefix: config.cookiePrefix,
-    sessionCookieName: config.sso?.sessionCookieName,
-    requestId: routed.requestId,
-    ingress: routed.ingress.ingress,
-    remoteAddress: req.socket.remoteAddress,
-    target,
-    upgrade: true,
-  });
+  const headers = headersForUpstream(gh, req, routed, resolved.session?.tokens.accessToken ?? null, target, true);
   forwardUpgrade(req, socket, head, target, headers, routed.requestId);
 }

@@ -30,6 +30,20 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u00A0\u1680\u2000-\u200
 const LOOKALIKES = /[\u0337\u0338\u2044\u2215\u2216\u2571\u2572\u29F5\u29F8\u29F9\u3002\uFF61]/u;
 
 /**
+ * `input` as an absolute URL when it matches `shape` and parses, without credentials:
+ * `https://evil@good` style values exist only to confuse readers, so they are refused, not guessed.
+ */
+function absoluteUrl(input: string, shape: RegExp): URL | null {
+  if (!shape.test(input)) return null;
+  try {
+    const url = new URL(input);
+    return url.username || url.password ? null : url;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Reduces a `redirect` value to a same-origin relative path (path, query and fragment), SPEC §6.
  *
  * Relative values must start with a single `/`; absolute `http(s)://host/...` values lose scheme,
@@ -92,15 +106,8 @@ function reduce(input: string): string | null {
   let relative = input;
   if (!input.startsWith('/')) {
     // Only a real `http(s)://host` may lose its host; `https:evil`, `http:/x`, `javascript:` do not qualify.
-    if (!/^https?:\/\/[^/?#@]/i.test(input)) return null;
-    let url: URL;
-    try {
-      url = new URL(input);
-    } catch {
-      return null;
-    }
-    // `https://evil@good` style values exist only to confuse readers: refuse rather than guess.
-    if (url.username || url.password) return null;
+    const url = absoluteUrl(input, /^https?:\/\/[^/?#@]/i);
+    if (!url) return null;
     relative = url.pathname + url.search + url.hash;
   }
   const normalised = normalise(relative);
@@ -179,14 +186,8 @@ export function ssoRedirect(input: string | null | undefined, domain: string, al
   if (typeof input !== 'string' || !domain || input.length === 0 || input.length > MAX_REDIRECT_LENGTH) return null;
   if (input !== input.trim() || input.includes('\\') || hasSuspiciousChar(input)) return null;
   const scheme = allowHttp ? /^https?:\/\/[^/?#@\\]+(?:[/?#]|$)/i : /^https:\/\/[^/?#@\\]+(?:[/?#]|$)/i;
-  if (!scheme.test(input)) return null;
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    return null;
-  }
-  if (url.username || url.password) return null;
+  const url = absoluteUrl(input, scheme);
+  if (!url) return null;
   const host = url.hostname.toLowerCase();
   if (host !== domain && !host.endsWith(`.${domain}`)) return null;
   const path = reduce(url.pathname + url.search + url.hash);
