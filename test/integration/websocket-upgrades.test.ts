@@ -101,6 +101,7 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
         socket.destroy();
         resolve(false);
       }, 5_000);
+      socket.resume(); // read (and drop) the answer: the server's FIN is seen only by a reader
       socket.on('error', () => undefined);
       socket.on('close', () => {
         clearTimeout(timer);
