@@ -18,7 +18,8 @@
 //   /slow?ms=N        answers after N ms
 //   /hang             never answers (timeout tests); released on close()
 //   /echo-body        reads the whole body, then answers { bytes } + `x-received-bytes`
-//   /ws (upgrade)     minimal RFC 6455 handshake, one text frame with the received headers, close
+//   /ws, /ws/* (upgrade) minimal RFC 6455 handshake, one text frame with the received headers, close
+//                     (/ws/*: so a route mounted on /ws, e.g. UPSTREAMS=/=<url>/ws, upgrades on any path)
 // No dependencies (no `ws`): node:http + node:crypto are enough for this.
 
 import { createHash } from 'node:crypto';
@@ -231,7 +232,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     const path = new URL(req.url ?? '/', 'http://upstream.invalid').pathname;
     const key = req.headers['sec-websocket-key'];
     record(req, Buffer.alloc(0), true);
-    if (path !== '/ws' || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    if (!(path === '/ws' || path.startsWith('/ws/')) || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }

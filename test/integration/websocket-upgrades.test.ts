@@ -150,3 +150,33 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
     assert.deepEqual(stack.app.logs.filter((l) => UNHEALTHY.test(l)), []);
   });
 });
+
+// Next's own upgrade listener resolves the path against the Next app and ends the socket when it
+// finds a page there. In sidecar mode every path but /oauth2 is the upstream's, `/` included, so
+// that listener would end a WebSocket Gatehouse is carrying to the upstream.
+describe('WebSocket upgrades in sidecar mode, on a path the Next app also has a page for', { timeout: 120_000 }, () => {
+  let stack: Stack;
+  let host: string;
+  before(async () => {
+    stack = await startStack({ startApp: false });
+    // The route targets the upstream's /ws, so an upgrade on `/` is a WebSocket there.
+    await stack.restartApp({ UPSTREAMS: `/=${stack.upstream.url}/ws` });
+    host = new URL(stack.appUrl).host;
+  }, { timeout: 90_000 });
+  after(() => stack?.close());
+
+  test('after Next has served a request, an upgrade on / gets one 101 and the upstream frame (×3)', async () => {
+    const ping = await raw(stack.port, build(get('/oauth2/ping'), host));
+    assert.equal(ping.body.toString().trim(), 'pong', 'Next served /oauth2/ping (and so attached its own upgrade listener)');
+    for (let i = 1; i <= 3; i++) {
+      const before = stack.upstream.requests.length;
+      const ws = await exchange(stack.port, handshake(`/?round=${i}`, host));
+      assert.equal(ws.status, 101, ws.text.slice(0, 400));
+      assert.equal(ws.switches, 1, ws.text.slice(0, 600));
+      assert.equal(ws.frames[0]?.opcode, 0x1, `the upstream's text frame arrives (the socket stayed open):\n${JSON.stringify(ws.text.slice(0, 600))}`);
+      assert.equal(ws.frames.at(-1)?.opcode, 0x8, 'then the close frame');
+      assert.deepEqual(stack.upstream.requests.slice(before).filter((r) => r.upgrade).map((r) => r.url), [`/ws/?round=${i}`]);
+    }
+    assert.deepEqual(stack.app.logs.filter((l) => UNHEALTHY.test(l)), []);
+  });
+});
