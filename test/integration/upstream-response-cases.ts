@@ -99,7 +99,7 @@ const item6: ResponseCase[] = [
   cached('Surrogate-Control: max-age=600', ['Surrogate-Control', 'max-age=600']),
   cached('Cloudflare-CDN-Cache-Control: max-age=600', ['Cloudflare-CDN-Cache-Control', 'max-age=600']),
   cached('Vercel-CDN-Cache-Control: max-age=600', ['Vercel-CDN-Cache-Control', 'max-age=600']),
-  cached('Edge-Control: max-age=600 (Akamai)', ['Edge-Control', 'cache-maxage=600s']),
+  cached('Edge-Control: cache-maxage=600s (Akamai)', ['Edge-Control', 'cache-maxage=600s']),
   cached('all of them at once', ['Cache-Control', 'public, s-maxage=600'], ['CDN-Cache-Control', 'max-age=600'], ['Surrogate-Control', 'max-age=600'], ['Expires', 'Fri, 01 Jan 2100 00:00:00 GMT']),
   {
     ...cached('Cache-Control: no-store stays no-store', ['Cache-Control', 'no-store']),
