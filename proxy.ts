@@ -30,6 +30,7 @@ export async function proxy(request: NextRequest) {
     basePath,
     navigation: isNavigation(request.method, request.headers),
     hasSession: resolved.session !== null,
+    upstream: false,
   });
   // Next insists on absolute URLs in a Location set here; they are built from the ingress.
   const absolute = (location: string) => `${ingress.origin}${location}`;

@@ -28,7 +28,11 @@ async function main() {
   }
   const gh = gatehouse();
   const { port, hostname } = gh.config.listen;
-  const app = next({ dev: !gh.config.production, hostname, port, dir: dirname(fileURLToPath(import.meta.url)) });
+  // Next attaches its own 'upgrade' listener to the server it is given, or else to the server of the
+  // first request it handles. Upgrades are Gatehouse's (dispatchUpgrade, which hands Next its dev
+  // HMR socket), so Next gets a server of its own that never listens.
+  const nextsOwnServer = http.createServer();
+  const app = next({ dev: !gh.config.production, hostname, port, dir: dirname(fileURLToPath(import.meta.url)), httpServer: nextsOwnServer });
   const handle = app.getRequestHandler();
   await app.prepare();
   const upgrade = app.getUpgradeHandler();

@@ -59,6 +59,8 @@ export interface Config {
   upstreams: UpstreamRoute[];
   upstreamMaxBody: number;
   upstreamTimeoutMs: number;
+  /** Pooled connections per upstream origin; a request waiting for one longer than the timeout gets 504. */
+  upstreamMaxConnections: number;
   autoLogin: boolean;
   autoLoginIgnorePaths: string[];
   errorPath?: string;
@@ -152,6 +154,7 @@ const schema = z.object({
     return bytes ?? 0;
   }),
   UPSTREAM_TIMEOUT: duration('30s'),
+  UPSTREAM_MAX_CONNECTIONS: z.string().default('512').refine((v) => /^[1-9]\d{0,5}$/.test(v), 'must be a whole number from 1 to 999999').transform(Number),
   AUTO_LOGIN: boolean,
   AUTO_LOGIN_IGNORE_PATHS: optional.transform((v, ctx) =>
     (v ? list(v) : []).map((glob) => {
@@ -268,6 +271,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     upstreams: v.UPSTREAMS,
     upstreamMaxBody: v.UPSTREAM_MAX_BODY,
     upstreamTimeoutMs: v.UPSTREAM_TIMEOUT,
+    upstreamMaxConnections: v.UPSTREAM_MAX_CONNECTIONS,
     autoLogin: v.AUTO_LOGIN,
     autoLoginIgnorePaths: v.AUTO_LOGIN_IGNORE_PATHS,
     errorPath: v.ERROR_PATH,

@@ -12,6 +12,7 @@ const request = (over: Partial<GateRequest> = {}): GateRequest => ({
   basePath: '',
   navigation: true,
   hasSession: false,
+  upstream: false,
   ...over,
 });
 
@@ -84,6 +85,22 @@ describe('autoLogin', () => {
       }
     });
   }
+
+  // SPEC §4 item 2: the always-public list is for Gatehouse's own app. On an upstream route
+  // (a sidecar's `/=` included) those paths are the protected app's and may serve private data.
+  for (const path of ['/favicon.ico', '/robots.txt', '/_next/static/chunks/app.js', '/_next/image', '/_next/webpack-hmr']) {
+    test(`on an upstream route, ${path} needs a session`, () => {
+      assert.equal(autoLogin(on, request({ decodedPath: path, returnTo: path, upstream: true })).kind, 'login');
+      assert.equal(autoLogin(on, request({ decodedPath: path, returnTo: path, upstream: true, navigation: false })).kind, 'unauthenticated');
+      assert.equal(autoLogin(on, request({ decodedPath: path, returnTo: path, upstream: true, hasSession: true })).kind, 'pass');
+    });
+  }
+
+  test('on an upstream route, ignore globs and ERROR_PATH still pass', () => {
+    for (const path of ['/public/a', '/api/health', '/error']) {
+      assert.equal(autoLogin(on, request({ decodedPath: path, returnTo: path, upstream: true })).kind, 'pass', path);
+    }
+  });
 
   test('ignored paths are matched below the ingress path', () => {
     const got = autoLogin(on, request({ decodedPath: '/public/a', returnTo: '/app/public/a', basePath: '/app' }));

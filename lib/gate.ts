@@ -17,13 +17,18 @@ const matchers = new WeakMap<Config, (path: string) => boolean>();
 /** ERROR_PATH is a path on the host; it may or may not sit under the ingress path. */
 const isErrorPath = (config: Config, r: GateRequest) => config.errorPath !== undefined && (r.decodedPath === config.errorPath || r.basePath + r.decodedPath === config.errorPath);
 
-function isIgnored(config: Config, decodedPath: string): boolean {
+/**
+ * `AUTO_LOGIN_IGNORE_PATHS`, and on Gatehouse's own app also its public files. On an upstream route
+ * (sidecar `/=` included) only the configured globs count: `/_next/image` or `/favicon.ico` of a
+ * protected app behind Gatehouse are that app's, and may serve its private data.
+ */
+function isIgnored(config: Config, r: GateRequest): boolean {
   let ignored = matchers.get(config);
   if (!ignored) {
     ignored = compileGlobs(config.autoLoginIgnorePaths);
     matchers.set(config, ignored);
   }
-  return isAlwaysPublic(decodedPath) || ignored(decodedPath);
+  return (!r.upstream && isAlwaysPublic(r.decodedPath)) || ignored(r.decodedPath);
 }
 
 export interface GateRequest {
@@ -34,10 +39,12 @@ export interface GateRequest {
   basePath: string;
   navigation: boolean;
   hasSession: boolean;
+  /** The path goes to an upstream, not to Gatehouse's own Next app. */
+  upstream: boolean;
 }
 
 export function autoLogin(config: Config, r: GateRequest): GateOutcome {
-  if (!config.autoLogin || r.hasSession || isErrorPath(config, r) || isIgnored(config, r.decodedPath)) return { kind: 'pass' };
+  if (!config.autoLogin || r.hasSession || isErrorPath(config, r) || isIgnored(config, r)) return { kind: 'pass' };
   const loginUrl = `${r.basePath}/oauth2/login?redirect=${encodeURIComponent(r.returnTo)}`;
   return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
 }

@@ -12,12 +12,14 @@ import { CookieSessionStore } from './session/cookie-store';
 import { RedisSessionStore } from './session/redis-store';
 import { Refresher } from './session/refresh';
 import { Sessions } from './session/sessions';
+import { createUpstreamAgents, type UpstreamAgents } from './upstream/forward';
 
 export interface Gatehouse {
   config: Config;
   redis: RedisClient | null;
   sessions: Sessions;
   refresher: Refresher;
+  upstreamAgents: UpstreamAgents;
   oidc(): Promise<client.Configuration>;
 }
 
@@ -40,7 +42,7 @@ function build(): Gatehouse {
     }
   }, redis);
   log.info('gatehouse configured', { config: redactedConfig(config) });
-  return { config, redis, sessions, refresher, oidc };
+  return { config, redis, sessions, refresher, oidc, upstreamAgents: createUpstreamAgents(config.upstreamMaxConnections) };
 }
 
 const KEY = Symbol.for('gatehouse.runtime');

@@ -44,6 +44,22 @@ export const cookieNames = (prefix: string, sessionName = `${prefix}.session`) =
 export const isOwnCookie = (prefix: string, name: string, sessionName?: string) =>
   name === `${prefix}.session` || name.startsWith(`${prefix}.`) || (sessionName !== undefined && (name === sessionName || name.startsWith(`${sessionName}.`)));
 
+/**
+ * Whether a `Set-Cookie` from an upstream could plant or replace a cookie Gatehouse reads
+ * (SPEC §4 item 5). Stricter than {@link isOwnCookie}: any case, the `__Secure-`/`__Host-`
+ * prefixes, whitespace around the name, and a nameless cookie (`=gatehouse.session=x`, or no `=`
+ * at all) whose value a browser sends back as `gatehouse.session=x`.
+ */
+export function shadowsOwnCookie(setCookie: string, prefix: string, sessionName?: string): boolean {
+  const pair = setCookie.split(';', 1)[0];
+  const eq = pair.indexOf('=');
+  const name = (eq < 0 ? '' : pair.slice(0, eq)).trim();
+  // A nameless cookie is sent back as its bare value: read that value as `name=value` again.
+  const effective = name || pair.slice(eq + 1).split('=', 1)[0].trim();
+  const bare = effective.toLowerCase().replace(/^__(?:secure|host)-/, '');
+  return isOwnCookie(prefix.toLowerCase(), bare, sessionName?.toLowerCase());
+}
+
 /** Most cookies a request may carry before we stop reading: a cookie bomb costs nothing. */
 const MAX_COOKIES = 200;
 

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatehouseError, type ErrorCode } from '../errors';
+import type { UpstreamRoute } from '../config';
 import type { Gatehouse } from '../gatehouse';
 import { autoLogin, unauthenticatedBody } from '../gate';
 import { cookieScope, parseCookies } from '../http/cookies';
@@ -18,8 +19,10 @@ import { errorResponse, finish } from '../http/responses';
 import { log, withCorrelationId } from '../log';
 import { resolveSession } from '../session/resolve';
 import { corsOrigin, isForwardedToServer, isSessionApi, serverUrl } from '../sso';
-import { forward, forwardUpgrade } from '../upstream/forward';
+import { requestFraming } from '../upstream/framing';
+import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
+import type { BrowserResponseOptions } from '../upstream/response-headers';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -153,10 +156,11 @@ function forwardToSsoServer(gh: Gatehouse, req: IncomingMessage, res: ServerResp
   forward(req, res, {
     target,
     headers,
+    agents: gh.upstreamAgents,
     maxBodyBytes: NEXT_MAX_BODY_BYTES,
-    idleTimeoutMs: gh.config.upstreamTimeoutMs,
-    requestId: r.requestId,
-    setCookies: [],
+    timeoutMs: gh.config.upstreamTimeoutMs,
+    // The server speaks for the session here: its cookies pass, its URLs are public already.
+    response: { requestId: r.requestId, setCookies: [] },
     onFailure: (code, cause) => {
       log.warn('SSO server request failed', { correlation_id: r.requestId, code, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
@@ -178,7 +182,7 @@ function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, acce
   });
 }
 
-async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: NonNullable<ReturnType<typeof matchUpstream>>) {
+async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: UpstreamRoute) {
   const { config } = gh;
   const navigation = isNavigation(req.method ?? 'GET', headerReader(req.headers));
   const scope = cookieScope(config, r.ingress.basePath);
@@ -190,6 +194,7 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     basePath: r.ingress.basePath,
     navigation,
     hasSession: resolved.session !== null,
+    upstream: true,
   });
   if (gate.kind === 'login') {
     res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
@@ -205,10 +210,10 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
   forward(req, res, {
     target,
     headers: headersForUpstream(gh, req, r, resolved.session?.tokens.accessToken ?? null, target),
+    agents: gh.upstreamAgents,
     maxBodyBytes: config.upstreamMaxBody,
-    idleTimeoutMs: config.upstreamTimeoutMs,
-    requestId: r.requestId,
-    setCookies: resolved.setCookies,
+    timeoutMs: config.upstreamTimeoutMs,
+    response: upstreamAnswer(gh, r, upstream, resolved.setCookies),
     onFailure: (code, cause) => {
       log.warn('upstream request failed', { correlation_id: r.requestId, code, upstream: upstream.prefix, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
@@ -216,21 +221,39 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
   });
 }
 
+/** How an upstream's answer is made safe for the browser (lib/upstream/response-headers.ts). */
+const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCookies: string[]): BrowserResponseOptions => ({
+  requestId: r.requestId,
+  setCookies,
+  ownCookies: { prefix: gh.config.cookiePrefix, sessionName: gh.config.sso?.sessionCookieName },
+  mapping: { target: upstream.target, ingress: r.ingress.ingress, routePrefix: upstream.prefix },
+});
+
+/**
+ * Upgrades (WebSocket) are handled here only: server.ts keeps Next's own upgrade listener off the
+ * server. A handshake is a bodiless GET (RFC 6455 §4.1); one that carries a body is refused, since
+ * those bytes would otherwise travel on as if the upstream had sent them or asked for them.
+ */
 export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
+  socket.on('error', () => socket.destroy()); // a client reset must not become an unhandled error
   const routed = route(gh, req);
   const upstream = 'fail' in routed || isOAuth2(routed.innerDecoded) ? null : matchUpstream(gh.config.upstreams, routed.innerDecoded);
   if ('fail' in routed || !upstream) {
     if (!gh.config.production && !('fail' in routed)) return next(req, socket, head); // Next's dev HMR socket
-    return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return rejectUpgrade(socket, 404, 'Not Found', routed.requestId);
   }
+  if (requestFraming(req.headers).kind !== 'none') return rejectUpgrade(socket, 400, 'Bad Request', routed.requestId);
   const { config } = gh;
   const scope = cookieScope(config, routed.ingress.basePath);
   const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
-  const gate = autoLogin(config, { decodedPath: routed.innerDecoded, returnTo: routed.path.raw + routed.search, basePath: routed.ingress.basePath, navigation: false, hasSession: resolved.session !== null });
-  if (gate.kind !== 'pass') {
-    return void socket.end(`HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${routed.requestId}\r\n\r\n`);
-  }
+  const gate = autoLogin(config, { decodedPath: routed.innerDecoded, returnTo: routed.path.raw + routed.search, basePath: routed.ingress.basePath, navigation: false, hasSession: resolved.session !== null, upstream: true });
+  if (gate.kind !== 'pass') return rejectUpgrade(socket, 401, 'Unauthorized', routed.requestId);
   const target = upstreamUrl(upstream, routed.innerRaw, routed.search);
-  const headers = headersForUpstream(gh, req, routed, resolved.session?.tokens.accessToken ?? null, target, true);
-  forwardUpgrade(req, socket, head, target, headers, routed.requestId);
+  forwardUpgrade(req, socket, head, {
+    target,
+    headers: headersForUpstream(gh, req, routed, resolved.session?.tokens.accessToken ?? null, target, true),
+    timeoutMs: config.upstreamTimeoutMs,
+    // A 101 carries no cookie of ours: a refreshed cookie session is written on the next request.
+    response: upstreamAnswer(gh, routed, upstream, []),
+  });
 }

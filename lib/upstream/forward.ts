@@ -1,55 +1,73 @@
 /**
- * The upstream transport: a plain Node reverse proxy (SPEC §4 item 5). Bodies stream both ways
- * with no buffering or compression (server-sent events arrive chunk by chunk); a body over the
- * limit gets 413 and the upstream request is aborted, never completed truncated; an idle upstream
- * gets 504, an unreachable one 502.
+ * The upstream transport: a plain Node reverse proxy (SPEC §4 items 5 and 6). Bodies stream both
+ * ways with no buffering or compression (server-sent events arrive chunk by chunk) and explicit
+ * framing; a body over the limit gets 413 and the upstream request is aborted, never completed
+ * truncated; a request that waits for a pooled connection or an idle upstream gets 504 after the
+ * timeout, an unreachable one 502.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors';
-import { browserResponseHeaders } from './plan';
+import { requestFraming } from './framing';
+import { browserResponseHeaders, type BrowserResponseOptions } from './response-headers';
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 512 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 512 }),
-};
+/** Keep-alive pools, one per scheme; `maxSockets` bounds connections per upstream origin. */
+export interface UpstreamAgents { 'http:': http.Agent; 'https:': https.Agent }
+
+export const createUpstreamAgents = (maxSockets: number): UpstreamAgents => ({
+  'http:': new http.Agent({ keepAlive: true, maxSockets }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets }),
+});
+
+export type ForwardFailure = Extract<ErrorCode, 'bad_request' | 'payload_too_large' | 'upstream_unavailable' | 'upstream_timeout'>;
 
 export interface ForwardOptions {
   target: URL;
   headers: OutgoingHttpHeaders;
+  agents: UpstreamAgents;
   maxBodyBytes: number;
-  idleTimeoutMs: number;
-  requestId: string;
-  /** Cookies for the browser only (a refreshed cookie session): added to the response, never sent upstream. */
-  setCookies: readonly string[];
+  /** From arrival until a pooled connection is free, and then idle time on that connection. */
+  timeoutMs: number;
+  /** How the answer's headers are made safe for the browser (our cookies, URL mapping). */
+  response: BrowserResponseOptions;
   /** Called instead of answering when forwarding fails before the upstream answered. */
-  onFailure: (code: Extract<ErrorCode, 'payload_too_large' | 'upstream_unavailable' | 'upstream_timeout'>, cause?: unknown) => void;
+  onFailure: (code: ForwardFailure, cause?: unknown) => void;
 }
 
 export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOptions): void {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > o.maxBodyBytes) {
+  const framing = requestFraming(req.headers);
+  if (framing.kind === 'ambiguous') {
+    req.resume();
+    return o.onFailure('bad_request', new Error(framing.reason));
+  }
+  if (framing.kind === 'length' && framing.length > o.maxBodyBytes) {
     req.resume(); // drain what the client is sending so it can read our answer
     return o.onFailure('payload_too_large');
   }
   const transport = o.target.protocol === 'https:' ? https : http;
-  const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: agents[o.target.protocol as 'http:' | 'https:'] });
+  const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: o.agents[o.target.protocol as keyof UpstreamAgents] });
   let settled = false;
-  const fail = (code: Parameters<ForwardOptions['onFailure']>[0], cause?: unknown) => {
+  // The socket's idle timeout starts only once the pool hands out a socket: bound the wait before.
+  const queued = setTimeout(() => fail('upstream_timeout'), o.timeoutMs);
+  upstreamReq.once('socket', () => clearTimeout(queued));
+  const fail = (code: ForwardFailure, cause?: unknown) => {
     if (settled) return;
     settled = true;
+    clearTimeout(queued);
+    req.unpipe(upstreamReq);
     upstreamReq.destroy();
     if (res.headersSent) res.destroy();
     else o.onFailure(code, cause);
   };
 
-  upstreamReq.setTimeout(o.idleTimeoutMs, () => fail('upstream_timeout'));
+  upstreamReq.setTimeout(o.timeoutMs, () => fail('upstream_timeout'));
   upstreamReq.on('error', (error) => fail('upstream_unavailable', error));
   upstreamReq.on('response', (upstreamRes) => {
     if (settled) return upstreamRes.resume();
     settled = true;
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, browserResponseHeaders(upstreamRes.headers, o.requestId, o.setCookies));
+    clearTimeout(queued);
+    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, browserResponseHeaders(upstreamRes.headers, o.response));
     res.flushHeaders();
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());
@@ -58,6 +76,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   res.on('close', () => {
     if (res.writableFinished) return;
     settled = true;
+    clearTimeout(queued);
     upstreamReq.destroy();
   });
 
@@ -65,7 +84,6 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   req.on('data', (chunk: Buffer) => {
     received += chunk.length;
     if (received > o.maxBodyBytes) {
-      req.unpipe(upstreamReq);
       req.resume();
       fail('payload_too_large');
     }
@@ -73,29 +91,54 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   req.pipe(upstreamReq);
 }
 
-/** WebSocket and other upgrades: handshake with the upstream, then splice the two sockets. */
-export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL, headers: OutgoingHttpHeaders, requestId: string): void {
-  const transport = target.protocol === 'https:' ? https : http;
-  const upstreamReq = transport.request(target, { method: req.method, headers });
+export interface UpgradeOptions {
+  target: URL;
+  headers: OutgoingHttpHeaders;
+  timeoutMs: number;
+  response: BrowserResponseOptions;
+}
+
+/** Writes a complete, bodiless HTTP/1.1 answer on a socket that is not (or no longer) HTTP. */
+export const rejectUpgrade = (socket: Duplex, status: number, text: string, requestId: string) =>
+  void socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\nCache-Control: no-store\r\nX-Request-Id: ${requestId}\r\n\r\n`);
+
+/**
+ * WebSocket and other upgrades: handshake with the upstream, then splice the two sockets. A fresh
+ * connection each (`agent: false`): a socket that carried an upgrade attempt is never reused for
+ * another request. Callers refuse handshakes that carry a body.
+ */
+export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, o: UpgradeOptions): void {
+  const { requestId } = o.response;
+  const transport = o.target.protocol === 'https:' ? https : http;
+  const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: false });
+  let answered = false;
   const reject = (status: number, text: string) => {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\nX-Request-Id: ${requestId}\r\n\r\n`);
+    if (answered) return;
+    answered = true;
+    upstreamReq.destroy();
+    rejectUpgrade(socket, status, text, requestId);
   };
+  upstreamReq.setTimeout(o.timeoutMs, () => reject(504, 'Gateway Timeout'));
   upstreamReq.on('error', () => reject(502, 'Bad Gateway'));
+  socket.on('close', () => upstreamReq.destroy());
   upstreamReq.on('response', (upstreamRes) => {
-    // The upstream declined the upgrade: relay its answer as a plain response.
+    // The upstream declined the upgrade: relay its answer as a plain response, then close.
+    answered = true;
     const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}`];
-    for (const [name, value] of Object.entries(browserResponseHeaders(upstreamRes.headers, requestId, []))) {
+    for (const [name, value] of Object.entries(browserResponseHeaders(upstreamRes.headers, o.response))) {
+      if (name === 'content-length') continue;
       for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
     }
     socket.write(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`);
     upstreamRes.pipe(socket);
   });
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
-    const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`];
-    for (let i = 0; i < upstreamRes.rawHeaders.length; i += 2) {
-      const name = upstreamRes.rawHeaders[i];
-      if (/^x-middleware-/i.test(name)) continue;
-      lines.push(`${name}: ${upstreamRes.rawHeaders[i + 1]}`);
+    answered = true;
+    upstreamReq.setTimeout(0);
+    const headers = browserResponseHeaders(upstreamRes.headers, o.response);
+    const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`, 'Connection: Upgrade', `Upgrade: ${upstreamRes.headers.upgrade ?? 'websocket'}`];
+    for (const [name, value] of Object.entries(headers)) {
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
     }
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (upstreamHead.length > 0) socket.write(upstreamHead);
@@ -106,7 +149,6 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
       socket.destroy();
     };
     upstreamSocket.on('error', close);
-    socket.on('error', close);
     upstreamSocket.on('close', close);
     socket.on('close', close);
   });

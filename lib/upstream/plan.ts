@@ -6,6 +6,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { UpstreamRoute } from '../config';
 import { foreignCookieHeader } from '../http/cookies';
 import { dropSegments, segmentCount } from '../http/request-path';
+import { applyFraming, requestFraming } from './framing';
+import { connectionNamed, HOP_BY_HOP, NEXT_INTERNAL } from './hop-by-hop';
 
 const within = (path: string, prefix: string) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 
@@ -28,11 +30,6 @@ export function upstreamUrl(route: UpstreamRoute, rawPath: string, search: strin
   return url;
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and proxy credentials: never forwarded either way. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-/** Next.js internals a client could send to steer routing (CVE-2025-29927 used the first). */
-const INTERNAL = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|next-router-|x-now-|x-vercel-)/;
-
 export interface UpstreamRequestOptions {
   accessToken: string | null;
   cookiePrefix: string;
@@ -47,18 +44,22 @@ export interface UpstreamRequestOptions {
   upgrade?: boolean;
 }
 
-/** Headers the sender declared hop-by-hop by naming them in `Connection` (RFC 9110 §7.6.1). */
-function connectionNamed(headers: IncomingHttpHeaders): Set<string> {
-  const value = headers.connection;
-  return new Set(typeof value === 'string' ? value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean) : []);
+/**
+ * Client headers that never pass: hop-by-hop, Next internals, and every header Gatehouse sets
+ * itself. Checked with `_` read as `-`, because CGI-style upstreams (PHP, WSGI, Rack) map
+ * `X_Auth_Request_User` and `X-Auth-Request-User` to the same variable.
+ */
+function isSetByGatehouse(name: string): boolean {
+  const n = name.replaceAll('_', '-');
+  return HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
 }
+const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forwarded', 'x-request-id', 'content-length']);
 
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamRequestOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named = connectionNamed(incoming);
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || INTERNAL.test(name)) continue;
-    if (name === 'authorization' || name === 'cookie' || name === 'host' || name.startsWith('x-forwarded-') || name === 'forwarded' || name === 'x-request-id') continue;
+    if (value === undefined || named.has(name) || isSetByGatehouse(name)) continue;
     out[name] = value;
   }
   const cookie = foreignCookieHeader(incoming.cookie, o.cookiePrefix, o.sessionCookieName);
@@ -74,21 +75,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
     out.connection = 'Upgrade';
     out.upgrade = incoming.upgrade;
   }
-  return out;
-}
-
-/** What the browser gets back: the upstream's headers minus hop-by-hop and Next internals. */
-export function browserResponseHeaders(upstream: IncomingHttpHeaders, requestId: string, extraSetCookies: readonly string[]): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const named = connectionNamed(upstream);
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || INTERNAL.test(name)) continue;
-    out[name] = value;
-  }
-  if (extraSetCookies.length > 0) {
-    const existing = upstream['set-cookie'] ?? [];
-    out['set-cookie'] = [...existing, ...extraSetCookies];
-  }
-  out['x-request-id'] = requestId;
+  // Explicit for every method: see lib/upstream/framing.ts. Callers refuse ambiguous framing first.
+  applyFraming(out, requestFraming(incoming));
   return out;
 }

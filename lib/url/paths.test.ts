@@ -117,6 +117,60 @@ test('compileGlobs: regex characters are literal', () => {
   assert.equal(match('/trailing'), true);
 });
 
+test('compileGlobs: several stars in one segment', () => {
+  const match = compileGlobs(['/assets/*-*-*.js', '/x/a*b*c']);
+  assert.equal(match('/assets/app-1-2.js'), true);
+  assert.equal(match('/assets/a--b-c.js'), true);
+  assert.equal(match('/assets/---.js'), true);
+  assert.equal(match('/assets/app-1.js'), false);
+  assert.equal(match('/assets/app-1-2.jsx'), false);
+  assert.equal(match('/x/abc'), true);
+  assert.equal(match('/x/aXbYc'), true);
+  assert.equal(match('/x/acb'), false);
+  assert.equal(match('/x/ab'), false, 'parts may not overlap');
+});
+
+/** The glob semantics written as a (backtracking) regular expression: the reference for short inputs. */
+function reference(glob: string): RegExp {
+  const source = glob.split('/').filter(Boolean).map((segment) => {
+    if (segment === '**') return '(?:/[^/]+)*';
+    if (segment === '*') return '/[^/]+';
+    return `/${segment.split('*').map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}`;
+  }).join('');
+  return new RegExp(`^${source}$`);
+}
+
+test('compileGlobs: agrees with the reference semantics on random globs and paths', () => {
+  let seed = 7;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  const pick = <T>(xs: T[]) => xs[random(xs.length)];
+  for (let i = 0; i < 3000; i++) {
+    const glob = `/${Array.from({ length: 1 + random(4) }, () => pick(['**', '*', 'a', 'b', 'a*', '*b', 'a*b', '*a*', 'ab*ba', '*-*'])).join('/')}`;
+    const path = `/${Array.from({ length: random(6) }, () => Array.from({ length: 1 + random(4) }, () => pick(['a', 'b', '-'])).join('')).join('/')}`;
+    const subject = path === '/' ? '' : path;
+    assert.equal(compileGlobs([glob])(path), reference(glob).test(subject), `${glob} on ${path}`);
+  }
+});
+
+test('compileGlobs: hostile inputs cost work linear in their length', () => {
+  // A regular expression built from these globs backtracks for seconds on such paths (issue #7).
+  const match = compileGlobs(['/assets/*-*-*.js', '/x/*a*a*a*a*a*b', '/deep/**/a/**/b/**/c/**/z']);
+  const paths = [`/assets/${'-'.repeat(8000)}`, `/x/${'a'.repeat(8000)}`, `/deep/${'a/b/c/'.repeat(1500)}y`];
+  for (const path of paths) assert.equal(match(path), false);
+  // Doubling the input must not much more than double the work: compare against a 2× input.
+  const cost = (path: string) => {
+    const started = process.cpuUsage();
+    for (let i = 0; i < 20; i++) match(path);
+    const used = process.cpuUsage(started);
+    return used.user + used.system;
+  };
+  for (const path of paths) {
+    const doubled = path.replace(/^(\/[^/]+\/)(.*)$/, (_m, head: string, rest: string) => head + rest + rest);
+    const [once, twice] = [cost(path), cost(doubled)];
+    assert.ok(twice < once * 6 + 20_000, `${path.slice(0, 12)}…: ${once} µs, doubled ${twice} µs`);
+  }
+});
+
 test('compileGlobs: rejects malformed globs', () => {
   for (const glob of ['public/**', '/a**', '/a/../b', '/./a', '']) {
     assert.throws(() => compileGlobs([glob]), TypeError, glob);

@@ -60,11 +60,11 @@ export function normalizePath(rawPath: string): string | null {
  * @throws TypeError for a glob that does not start with `/`, or has `**` inside a segment or a `.`/`..` segment
  */
 export function compileGlobs(globs: readonly string[]): (normalizedPath: string) => boolean {
-  const patterns = globs.map(globToRegExp);
-  // The root has no segments: `/` as the empty string lets `/**` and the glob `/` match it.
+  const patterns = globs.map(parseGlob);
   return (normalizedPath) => {
-    const subject = normalizedPath === '/' ? '' : normalizedPath;
-    return patterns.some((pattern) => pattern.test(subject));
+    // The root has no segments: `/**` and the glob `/` match it.
+    const segments = normalizedPath === '/' ? [] : normalizedPath.slice(1).split('/');
+    return patterns.some((pattern) => matchesSegments(pattern, segments));
   };
 }
 
@@ -82,23 +82,65 @@ export const isAlwaysPublic: (normalizedPath: string) => boolean = compileGlobs(
   '/_next/webpack-hmr',
 ]);
 
-function globToRegExp(glob: string): RegExp {
+/**
+ * A glob as blocks of single-segment matchers separated by `**`: `/a`, then `**`, then `/b/*.js`
+ * is `[[a], [b, *.js]]`. Each segment matcher is the segment split at `*` (`['', '.js']`; a literal
+ * segment is one part; a whole-segment `*` is `['', '']`).
+ */
+type Glob = string[][][];
+
+function parseGlob(glob: string): Glob {
   if (!glob.startsWith('/')) throw new TypeError(`ignore glob "${glob}" must start with /`);
-  const source = glob
-    .split('/')
-    .filter(Boolean)
-    .map((segment) => {
-      if (segment === '**') return '(?:/[^/]+)*';
-      if (segment.includes('**') || segment === '.' || segment === '..') {
-        throw new TypeError(`ignore glob "${glob}": "${segment}" is not a valid segment (use * or ** alone)`);
-      }
-      if (segment === '*') return '/[^/]+';
-      return `/${segment.split('*').map(escapeRegExp).join('[^/]*')}`;
-    })
-    .join('');
-  return new RegExp(`^${source}$`, 'u');
+  const blocks: string[][][] = [[]];
+  for (const segment of glob.split('/').filter(Boolean)) {
+    if (segment === '**') {
+      blocks.push([]);
+      continue;
+    }
+    if (segment.includes('**') || segment === '.' || segment === '..') {
+      throw new TypeError(`ignore glob "${glob}": "${segment}" is not a valid segment (use * or ** alone)`);
+    }
+    blocks[blocks.length - 1].push(segment.split('*'));
+  }
+  return blocks;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+/**
+ * Matching without backtracking, in time linear in the path for a given glob (a regular
+ * expression built from `*-*-*.js` took seconds on one long segment). Between `**` markers the
+ * blocks are placed leftmost in order, which is exact for patterns whose only wildcards are
+ * stars: the first block must start the path, the last must end it.
+ */
+function matchesSegments(blocks: Glob, segments: readonly string[]): boolean {
+  const first = blocks[0];
+  if (blocks.length === 1) return first.length === segments.length && blockAt(first, segments, 0);
+  const last = blocks[blocks.length - 1];
+  let from = first.length;
+  const end = segments.length - last.length;
+  if (end < from || !blockAt(first, segments, 0) || !blockAt(last, segments, end)) return false;
+  for (const block of blocks.slice(1, -1)) {
+    let at = from;
+    while (at + block.length <= end && !blockAt(block, segments, at)) at++;
+    if (at + block.length > end) return false;
+    from = at + block.length;
+  }
+  return true;
+}
+
+const blockAt = (block: string[][], segments: readonly string[], at: number) => block.every((parts, i) => segmentMatches(parts, segments[at + i]));
+
+/** One segment against `*`-separated literal parts: prefix, suffix, and the middle parts leftmost in order. */
+function segmentMatches(parts: string[], segment: string): boolean {
+  if (parts.length === 1) return segment === parts[0];
+  const head = parts[0];
+  const tail = parts[parts.length - 1];
+  if (segment.length === 0 || segment.length < head.length + tail.length || !segment.startsWith(head) || !segment.endsWith(tail)) return false;
+  let pos = head.length;
+  const end = segment.length - tail.length;
+  for (const part of parts.slice(1, -1)) {
+    const at = segment.indexOf(part, pos);
+    if (at < 0 || at + part.length > end) return false;
+    pos = at + part.length;
+  }
+  return true;
 }
