@@ -77,6 +77,10 @@ const rows: Row[] = [
   { kind: 'page gate', name: '/assets/*-*-*.js vs 7,500 "-" ending in ".j"', ordinary: get('/assets/app.js'), worst: get(`/assets/${'-'.repeat(7_500)}.j`), statuses: GATED },
   { kind: 'upstream gate', name: '/api/assets/*-*-*.js vs a 3,000-character segment of "-"', ordinary: get('/api/x'), worst: get(`/api/assets/${'-'.repeat(3_000)}`), statuses: GATED },
   { kind: 'upstream gate', name: '/api/assets/*-*-*.js vs 7,500 "-" (navigation)', ordinary: get('/api/x', NAV), worst: get(`/api/assets/${'-'.repeat(7_500)}`, NAV), statuses: [302, 400, 414] },
+  // Long inputs that do match still match (Next's 404 for a page path that passed the gate).
+  { kind: 'page gate', name: '/assets/*-*-*.js matching 3,000 "-" then ".js"', ordinary: get('/assets/a-b-c.js'), worst: get(`/assets/${'-'.repeat(3_000)}.js`), statuses: [404, 400, 414] },
+  { kind: 'page gate', name: '/x/*a*a*a*a*a*b matching 3,000 "a" then "b"', ordinary: get('/x/aaaaab'), worst: get(`/x/${'a'.repeat(3_000)}b`), statuses: [404, 400, 414] },
+  { kind: 'page gate', name: '/deep/**/a/**/b/**/c/**/z matching /deep/a/b/c/…/z', ordinary: get('/deep/a/b/c/z'), worst: get(`/deep${'/a/b/c'.repeat(1_300)}/z`), statuses: [404, 400, 414] },
   // --- path normalisation -----------------------------------------------------------------------
   { kind: 'upstream gate', name: '8,000 characters of "/."', ordinary: get('/api/x'), worst: get(`/api${'/.'.repeat(4_000)}/x`), statuses: PATH_ANSWERS },
   { kind: 'upstream gate', name: '7,800 characters of "/x/.."', ordinary: get('/api/x'), worst: get(`/api${'/x/..'.repeat(1_560)}/x`), statuses: PATH_ANSWERS },
@@ -207,6 +211,8 @@ describe('linear time on hostile input', { timeout: 600_000 }, () => {
     // Positive control: the globs are live (a matching path passes the gate).
     assert.notEqual(await send(get('/assets/a-b-c.js')), 401, 'the glob /assets/*-*-*.js ignores /assets/a-b-c.js');
     assert.equal(await send(get('/api/assets/a-b-c.js')), 200, 'the glob /api/assets/*-*-*.js ignores /api/assets/a-b-c.js');
+    assert.notEqual(await send(get('/x/aaaaab')), 401, 'the glob /x/*a*a*a*a*a*b ignores /x/aaaaab');
+    assert.notEqual(await send(get('/deep/a/b/c/z')), 401, 'the glob /deep/**/a/**/b/**/c/**/z ignores /deep/a/b/c/z');
     // Warm the JIT and Next's lazily loaded route code for every ordinary request.
     for (const row of rows) for (let i = 0; i < 3; i++) await send(row.ordinary);
   }, { timeout: 90_000 });
