@@ -4,6 +4,11 @@
 // `Authorization: Bearer …` header arriving, which is the point of a BFF. In tests it is the
 // recording end of the proxy: `requests` keeps every request as received, so a test can assert
 // what reached the upstream (and what must not have: Gatehouse cookies, client Authorization...).
+// Being node:http, it parses pipelined requests on its keep-alive sockets: bytes smuggled past a
+// request's framing show up as an extra entry in `requests`, and bytes that are not HTTP show up
+// in `clientErrors` (the server's 'clientError' event: parse errors such as HPE_INVALID_METHOD,
+// and socket errors). `arrived` lists every request as soon as its headers are in, before its body
+// is read (a slow upload is "at the upstream" long before it is recorded in `requests`).
 //
 // Routes (exact paths):
 //   any other path    200 JSON { method, path, query, headers, body } of what was received
@@ -13,7 +18,8 @@
 //   /slow?ms=N        answers after N ms
 //   /hang             never answers (timeout tests); released on close()
 //   /echo-body        reads the whole body, then answers { bytes } + `x-received-bytes`
-//   /ws (upgrade)     minimal RFC 6455 handshake, one text frame with the received headers, close
+//   /ws, /ws/* (upgrade) minimal RFC 6455 handshake, one text frame with the received headers, close
+//                     (/ws/*: so a route mounted on /ws, e.g. UPSTREAMS=/=<url>/ws, upgrades on any path)
 // No dependencies (no `ws`): node:http + node:crypto are enough for this.
 
 import { createHash } from 'node:crypto';
@@ -38,6 +44,16 @@ export interface RecordedRequest {
   at: number;
 }
 
+/** A 'clientError' on one of the upstream's sockets: what its HTTP parser (or the socket) refused. */
+export interface ClientError {
+  /** e.g. HPE_INVALID_METHOD, HPE_INVALID_CONSTANT, ECONNRESET. */
+  code: string;
+  message: string;
+  /** The bytes the parser choked on, if Node kept them (latin1). */
+  rawPacket?: string;
+  at: number;
+}
+
 export interface UpstreamOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -49,6 +65,9 @@ export interface Upstream {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** Every request (HTTP and upgrade) once its headers have arrived, body not yet read. */
+  arrived: Array<{ method: string; url: string; at: number }>;
+  clientErrors: ClientError[];
   /** The most recent request whose path (without query) equals `path`, if any. */
   last(path?: string): RecordedRequest | undefined;
   close(): Promise<void>;
@@ -93,6 +112,8 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 
 export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   const requests: RecordedRequest[] = [];
+  const arrived: Upstream['arrived'] = [];
+  const clientErrors: ClientError[] = [];
   const sockets = new Set<Socket | Duplex>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -120,6 +141,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   };
 
   const server = http.createServer(async (req, res) => {
+    arrived.push({ method: req.method ?? 'GET', url: req.url ?? '/', at: Date.now() });
     const url = new URL(req.url ?? '/', 'http://upstream.invalid');
     const path = url.pathname;
 
@@ -195,14 +217,22 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     s.on('close', () => sockets.delete(s));
   });
 
+  // Recorded, then handled as Node does without a listener: 400 for a parse error, else close.
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    clientErrors.push({ code: error.code ?? 'UNKNOWN', message: error.message, rawPacket: error.rawPacket?.toString('latin1'), at: Date.now() });
+    if (socket.writable && error.code?.startsWith('HPE_')) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+    arrived.push({ method: req.method ?? 'GET', url: req.url ?? '/', at: Date.now() });
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://upstream.invalid').pathname;
     const key = req.headers['sec-websocket-key'];
     record(req, Buffer.alloc(0), true);
-    if (path !== '/ws' || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    if (!(path === '/ws' || path.startsWith('/ws/')) || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -230,6 +260,8 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     url: `http://${urlHost}:${port}`,
     port,
     requests,
+    arrived,
+    clientErrors,
     last(path?: string) {
       for (let i = requests.length - 1; i >= 0; i--) {
         const r = requests[i];

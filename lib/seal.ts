@@ -36,19 +36,37 @@ export async function seal(purpose: SealPurpose, data: unknown, secrets: readonl
 /**
  * Opening a seal costs about 0.2 ms of CPU, and every request opens one or two (cookie, then the
  * Redis copy). A sealed string always opens to the same value until it expires, so recent results
- * are kept, keyed by purpose, secrets and the exact string. Revocation is not affected: the stores
- * decide whether a session still exists; this only skips repeating the cryptography.
+ * are kept, keyed by a digest of purpose, secrets and the exact string (a hash costs microseconds).
+ * Bounded in entries and in bytes (a value is about as large as its seal); only seals that opened
+ * are kept, so strangers' garbage takes no room. Revocation is not affected: the stores decide
+ * whether a session still exists; this only skips repeating the cryptography.
  */
 const RECENT_MAX = 5_000;
+const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 const RECENT_MS = 60_000;
-const recent = new Map<string, { value: unknown; until: number }>();
+const recent = new Map<string, { value: unknown; until: number; bytes: number }>();
+let recentBytes = 0;
 
 /** Iron's seal carries its own expiry (ms) in the sixth `*`-separated field. */
 const sealExpiry = (sealed: string) => Number(sealed.split('*', 6)[5]) || 0;
 
+function remember(key: string, value: unknown, until: number, bytes: number) {
+  forget(key);
+  recent.set(key, { value, until, bytes });
+  recentBytes += bytes;
+  while (recent.size > RECENT_MAX || recentBytes > RECENT_MAX_BYTES) forget(recent.keys().next().value!);
+}
+
+function forget(key: string) {
+  const entry = recent.get(key);
+  if (!entry) return;
+  recent.delete(key);
+  recentBytes -= entry.bytes;
+}
+
 export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {
   if (!sealed || sealed.length > 64 * 1024) return null;
-  const key = `${purpose}\u0000${secrets.join('\u0000')}\u0000${sealed}`;
+  const key = createHash('sha256').update(purpose).update('\u0000').update(secrets.join('\u0000')).update('\u0000').update(sealed).digest('base64url');
   const now = Date.now();
   const hit = recent.get(key);
   if (hit && hit.until > now) return hit.value as T;
@@ -61,9 +79,7 @@ export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: r
   }
   if (value !== null) {
     const expiry = sealExpiry(sealed);
-    recent.delete(key);
-    recent.set(key, { value, until: Math.min(now + RECENT_MS, expiry || now + RECENT_MS) });
-    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+    remember(key, value, Math.min(now + RECENT_MS, expiry || now + RECENT_MS), 2 * sealed.length + 256);
   }
   return value;
 }

@@ -15,12 +15,17 @@ import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
 /** A logout token is a few KB; anything far larger is not one. */
 export const MAX_LOGOUT_FORM_BYTES = 64 * 1024;
 
+/** IdP session ids are UUIDs or similar; far longer values are not one. */
+export const MAX_SID_LENGTH = 512;
+
 export async function frontChannelLogout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
   const iss = ctx.query.get('iss');
   const sid = ctx.query.get('sid');
   if (iss !== null && iss !== (await issuerOf(gh))) return json(400, { error: 'invalid_request', error_description: 'iss does not match' });
   if (!sid) return new Response(null, { status: 202 });
-  const ended = await gh.sessions.endBySubject({ sid });
+  // Anyone may call this endpoint: a value no IdP would issue is refused before it costs memory.
+  if (sid.length > MAX_SID_LENGTH) return json(400, { error: 'invalid_request', error_description: 'sid is too long' });
+  const ended = await gh.sessions.endBySubject({ sid, verified: false });
   metrics.logouts.inc({ channel: 'front_channel' }, ended);
   log.info('front-channel logout', { correlation_id: ctx.requestId, ended });
   return new Response('', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
@@ -34,16 +39,27 @@ async function issuerOf(gh: Gatehouse): Promise<string> {
   }
 }
 
-/** Replay protection for `jti`: Redis when configured (shared by replicas), else this process. */
+/**
+ * Replay protection for `jti`: Redis when configured (shared by replicas), else this process.
+ * Only tokens that passed signature checks get here, and each is remembered until it is too old to
+ * be accepted anyway. The in-process memory is bounded: when full of live entries it refuses new
+ * tokens (503, the IdP retries) rather than forget one, which would let its replay through.
+ */
+const MAX_SEEN_JTI = 100_000;
 const seenJti = new Map<string, number>();
-async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean> {
+async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean | 'full'> {
   const key = `gh:jti:${createHash('sha256').update(jti).digest('base64url')}`;
   const ttlMs = Math.max(1_000, expiresAtSeconds * 1000 - Date.now() + 60_000);
   const redis = gh.redis;
   if (redis) return (await guarded(redis, () => redis.set(key, '1', 'PX', ttlMs, 'NX'))) === 'OK';
   const now = Date.now();
-  for (const [k, until] of seenJti) if (until < now) seenJti.delete(k);
+  // Entries go in with about the same lifetime, so the oldest lapse first.
+  for (const [k, until] of seenJti) {
+    if (until >= now) break;
+    seenJti.delete(k);
+  }
   if (seenJti.has(key)) return false;
+  if (seenJti.size >= MAX_SEEN_JTI) return 'full';
   seenJti.set(key, now + ttlMs);
   return true;
 }
@@ -66,8 +82,10 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
     log.error('back-channel logout could not be checked', { correlation_id: ctx.requestId, error: error as Error });
     return json(503, { error: 'temporarily_unavailable' });
   }
-  if (!(await firstUse(gh, claims.jti, claims.exp))) return invalid('jti replayed');
-  const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub });
+  const first = await firstUse(gh, claims.jti, claims.exp);
+  if (first === 'full') return json(503, { error: 'temporarily_unavailable' });
+  if (!first) return invalid('jti replayed');
+  const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub, verified: true });
   metrics.logouts.inc({ channel: 'back_channel' }, ended);
   log.info('back-channel logout', { correlation_id: ctx.requestId, ended });
   return new Response(null, { status: 200 });

@@ -8,7 +8,7 @@ import { GatehouseError, type ErrorCode } from '../errors';
 import type { UpstreamRoute } from '../config';
 import type { Gatehouse } from '../gatehouse';
 import { autoLogin, unauthenticatedBody } from '../gate';
-import { cookieScope, parseCookies } from '../http/cookies';
+import { cookieScope, isOwnCookie, parseCookies } from '../http/cookies';
 import { createContext } from '../http/context';
 import { matchIngress, type IngressMatch } from '../http/ingress';
 import { INGRESS_HEADER } from '../http/internal-headers';
@@ -23,6 +23,7 @@ import { requestFraming } from '../upstream/framing';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
 import type { BrowserResponseOptions } from '../upstream/response-headers';
+import { enforceNextHeaders } from './next-headers';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -72,13 +73,6 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   await sendResponse(res, finish(response, ctx));
 }
 
-/** Every `/oauth2/*` answer is `Cache-Control: no-store`, whatever Next would set (its 404s, 405s). */
-function pinNoStore(res: ServerResponse) {
-  res.setHeader('Cache-Control', 'no-store');
-  const setHeader = res.setHeader.bind(res);
-  res.setHeader = (name, value) => (name.toLowerCase() === 'cache-control' ? res : setHeader(name, value));
-}
-
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
   return withCorrelationId(routed.requestId, () => dispatchRouted(gh, req, res, routed, next));
@@ -109,7 +103,8 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   req.url = innerRaw + search;
   req.headers['x-request-id'] = requestId;
   req.headers[INGRESS_HEADER] = String(ingress.index);
-  if (isOAuth2(innerDecoded)) pinNoStore(res);
+  const { cookiePrefix, sso: ssoConfig } = gh.config;
+  enforceNextHeaders(res, { oauth2: isOAuth2(innerDecoded), isOwnCookie: (name) => isOwnCookie(cookiePrefix, name, ssoConfig?.sessionCookieName) });
   await next(req, res);
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CookieSessionStore } from './cookie-store';
 import type { Session } from './session';
+import type { LogoutSubject } from './store';
 
 const T0 = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
@@ -26,15 +27,15 @@ function makeSession(over: Partial<Session> = {}): Session {
 function storeAt(start: number) {
   const clock = { now: start };
   const store = new CookieSessionStore(MAX_LIFETIME, () => clock.now);
-  const load = async (s: Session) => store.load(await store.save(s));
+  const load = async (s: Session) => store.load(await store.create(s));
   return { clock, store, load };
 }
 
 describe('CookieSessionStore', () => {
-  test('save puts the whole session in the payload, load gives it back', async () => {
+  test('create puts the whole session in the payload, load gives it back', async () => {
     const { store } = storeAt(T0);
     const s = makeSession();
-    const payload = await store.save(s);
+    const payload = await store.create(s);
     assert.deepEqual(payload, { t: 'inline', s });
     assert.deepEqual(await store.load(payload), s);
   });
@@ -63,14 +64,14 @@ describe('CookieSessionStore', () => {
     assert.deepEqual(await load(s), s);
   });
 
-  const subjects: { name: string; subject: { sid?: string; sub?: string }; session: Partial<Session>; revoked: boolean }[] = [
-    { name: 'by sid: same sid', subject: { sid: 'sid-1' }, session: {}, revoked: true },
-    { name: 'by sid: other sid', subject: { sid: 'sid-2' }, session: {}, revoked: false },
-    { name: 'by sid: session without sid', subject: { sid: 'sid-1' }, session: { sid: undefined }, revoked: false },
-    { name: 'by sub: same sub', subject: { sub: 'alice' }, session: {}, revoked: true },
-    { name: 'by sub: same sub, other sid', subject: { sub: 'alice' }, session: { sid: 'sid-9' }, revoked: true },
-    { name: 'by sub: other sub', subject: { sub: 'bob' }, session: {}, revoked: false },
-    { name: 'sid and sub: either matches', subject: { sid: 'sid-x', sub: 'alice' }, session: {}, revoked: true },
+  const subjects: { name: string; subject: LogoutSubject; session: Partial<Session>; revoked: boolean }[] = [
+    { name: 'by sid: same sid', subject: { sid: 'sid-1', verified: true }, session: {}, revoked: true },
+    { name: 'by sid: other sid', subject: { sid: 'sid-2', verified: true }, session: {}, revoked: false },
+    { name: 'by sid: session without sid', subject: { sid: 'sid-1', verified: true }, session: { sid: undefined }, revoked: false },
+    { name: 'by sub: same sub', subject: { sub: 'alice', verified: true }, session: {}, revoked: true },
+    { name: 'by sub: same sub, other sid', subject: { sub: 'alice', verified: true }, session: { sid: 'sid-9' }, revoked: true },
+    { name: 'by sub: other sub', subject: { sub: 'bob', verified: true }, session: {}, revoked: false },
+    { name: 'sid and sub: either matches', subject: { sid: 'sid-x', sub: 'alice', verified: true }, session: {}, revoked: true },
   ];
   for (const c of subjects) {
     test(`deleteBySubject ${c.name}`, async () => {
@@ -86,7 +87,7 @@ describe('CookieSessionStore', () => {
     const { clock, store, load } = storeAt(T0);
     const before = makeSession({ id: 'before', createdAt: T0 });
     clock.now = T0 + HOUR;
-    await store.deleteBySubject({ sid: 'sid-1', sub: 'alice' });
+    await store.deleteBySubject({ sid: 'sid-1', sub: 'alice', verified: true });
     const after = makeSession({ id: 'after', createdAt: T0 + HOUR + 1 });
     clock.now = T0 + 2 * HOUR;
     assert.equal(await load(before), null);
@@ -105,7 +106,7 @@ describe('CookieSessionStore', () => {
     const { clock, store, load } = storeAt(T0);
     const s = makeSession();
     clock.now = T0 + HOUR;
-    await store.deleteBySubject({ sub: 'alice' });
+    await store.deleteBySubject({ sub: 'alice', verified: true });
     clock.now = T0 + HOUR + MAX_LIFETIME - 1;
     assert.equal(await load(s), null);
     clock.now = T0 + HOUR + MAX_LIFETIME;
@@ -114,8 +115,8 @@ describe('CookieSessionStore', () => {
 
   test('deleteBySubject reports whether anything was recorded', async () => {
     const { store } = storeAt(T0);
-    assert.equal(await store.deleteBySubject({}), 0);
-    assert.equal(await store.deleteBySubject({ sid: 'x' }), 1);
+    assert.equal(await store.deleteBySubject({ verified: false }), 0);
+    assert.equal(await store.deleteBySubject({ sid: 'x', verified: false }), 1);
   });
 
   test('revocation is per store instance (per process)', async () => {
@@ -125,5 +126,31 @@ describe('CookieSessionStore', () => {
     await a.store.delete({ t: 'inline', s });
     assert.equal(await a.load(s), null);
     assert.deepEqual(await b.load(s), s);
+  });
+
+  test('an update of a revoked session writes nothing (a refresh in flight at logout)', async () => {
+    const { store } = storeAt(T0);
+    const s = makeSession();
+    const payload = await store.create(s);
+    await store.delete(payload);
+    assert.equal(await store.update({ ...s, lastSeenAt: T0 + 5 }), null);
+  });
+
+  test('a flood of unproven front-channel sids cannot evict a real logout', async () => {
+    const limits = { proven: 100, unproven: 50, known: 100 };
+    const clock = { now: T0 };
+    const store = new CookieSessionStore(MAX_LIFETIME, () => clock.now, limits);
+    const own = makeSession({ id: 'own-logout', sid: 'sid-own' });
+    const viaFrontChannel = makeSession({ id: 'front', sid: 'sid-seen' });
+    const viaToken = makeSession({ id: 'token', sid: 'sid-token', sub: 'carol' });
+    assert.ok(await store.load(await store.create(viaFrontChannel)), 'served once: its sid is known');
+    clock.now = T0 + 1;
+    await store.delete({ t: 'inline', s: own });
+    await store.deleteBySubject({ sid: 'sid-seen', verified: false });
+    await store.deleteBySubject({ sid: 'sid-token', verified: true });
+    for (let i = 0; i < 10_000; i++) await store.deleteBySubject({ sid: `flood-${i}`, verified: false });
+    const sizes = store.revocations.sizes;
+    assert.ok(sizes.unproven <= limits.unproven && sizes.proven <= limits.proven, JSON.stringify(sizes));
+    for (const s of [own, viaFrontChannel, viaToken]) assert.equal(await store.load({ t: 'inline', s }), null, s.id);
   });
 });

@@ -17,6 +17,19 @@ export const redisKeys = {
   bySub: (sub: string) => `gh:sub:${digest(sub)}`,
 };
 
+/**
+ * The write of an update (see `SessionStore.save`), atomic in Redis: only while the key exists,
+ * and only when the stored tokens are not newer. The value starts with the tokens' `refreshedAt`
+ * (ms) and a `:`, so the script can compare without opening the seal.
+ */
+const UPDATE_IF_CURRENT = `
+local stored = redis.call('get', KEYS[1])
+if not stored then return 0 end
+local at = tonumber(string.match(stored, '^(%d+):'))
+if at and at > tonumber(ARGV[3]) then return -1 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 const newDataKey = () => randomBytes(32).toString('base64url');
 
@@ -45,28 +58,40 @@ export class RedisSessionStore implements SessionStore {
     return Math.max(1, Math.min(session.endsAt, idle ?? Infinity) - this.now());
   }
 
-  async save(session: Session, current?: CookiePayload): Promise<CookiePayload> {
-    const ticket: Ticket = current?.t === 'ticket' && current.id === session.id ? current : { t: 'ticket', id: session.id, key: newDataKey() };
+  /** The stored value: the tokens' `refreshedAt`, `:`, the session sealed with the ticket's key. */
+  private async storedValue(session: Session, ticket: Ticket, ttlMs: number): Promise<string> {
+    return `${session.tokens.refreshedAt}:${await seal('stored-session', session, [ticket.key], Math.ceil(ttlMs / 1000) + 60)}`;
+  }
+
+  async create(session: Session): Promise<CookiePayload> {
+    const ticket: Ticket = { t: 'ticket', id: session.id, key: newDataKey() };
     const ttl = this.ttlMs(session);
-    const sealed = await seal('stored-session', session, [ticket.key], Math.ceil(ttl / 1000) + 60);
-    await guarded(this.redis, async () => {
-      await this.redis.set(redisKeys.session(session.id), sealed, 'PX', ttl);
-      if (current) return; // indexes are written once, at login
+    const value = await this.storedValue(session, ticket, ttl);
+    return guarded(this.redis, async () => {
+      await this.redis.set(redisKeys.session(session.id), value, 'PX', ttl);
       const lifetime = this.timings.maxLifetimeMs;
       const indexes = [redisKeys.bySub(session.sub), ...(session.sid ? [redisKeys.bySid(session.sid)] : [])];
       await Promise.all(indexes.map(async (index) => {
         await this.redis.sadd(index, session.id);
         await this.redis.pexpire(index, lifetime);
       }));
+      return ticket;
     });
-    return ticket;
+  }
+
+  async update(session: Session, current: CookiePayload): Promise<CookiePayload | null> {
+    if (current.t !== 'ticket' || current.id !== session.id) return null;
+    const ttl = this.ttlMs(session);
+    const value = await this.storedValue(session, current, ttl);
+    const written = await guarded(this.redis, () => this.redis.eval(UPDATE_IF_CURRENT, 1, redisKeys.session(session.id), value, String(ttl), String(session.tokens.refreshedAt)));
+    return written === 1 ? current : null;
   }
 
   async load(payload: CookiePayload): Promise<Session | null> {
     if (payload.t !== 'ticket') return null;
-    const sealed = await guarded(this.redis, () => this.redis.get(redisKeys.session(payload.id)));
-    if (!sealed) return null;
-    const session = await unseal<Session>('stored-session', sealed, [payload.key], this.timings.maxLifetimeMs / 1000 + 60);
+    const value = await guarded(this.redis, () => this.redis.get(redisKeys.session(payload.id)));
+    if (!value) return null;
+    const session = await unseal<Session>('stored-session', value.slice(value.indexOf(':') + 1), [payload.key], this.timings.maxLifetimeMs / 1000 + 60);
     return session && session.id === payload.id ? session : null;
   }
 

@@ -29,12 +29,17 @@ const WAIT_FOR_PEER_MS = 10_000;
 const POLL_MS = 25;
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+const MAX_NEWEST = 10_000;
+const MAX_NEWEST_BYTES = 32 * 1024 * 1024;
+const sizeOf = (s: Session) => 512 + s.tokens.accessToken.length + (s.tokens.idToken?.length ?? 0) + (s.tokens.refreshToken?.length ?? 0);
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Refresher {
   private readonly inFlight = new Map<string, Promise<RefreshOutcome>>();
   /** Cookie sessions: the newest tokens per session id, for requests still carrying the old cookie. */
   private readonly newest = new Map<string, Session>();
+  private newestBytes = 0;
 
   constructor(
     private readonly sessions: Sessions,
@@ -121,7 +126,12 @@ export class Refresher {
     if (payload.t === 'inline') this.remember(refreshed);
     try {
       const saved = await this.sessions.save(refreshed, payload, cookies, scope);
-      return { status: 'refreshed', session: refreshed, payload: saved.payload, setCookies: saved.setCookies };
+      if (saved) return { status: 'refreshed', session: refreshed, payload: saved.payload, setCookies: saved.setCookies };
+      // Ended while the grant was under way (a logout on any channel), or another replica stored
+      // newer tokens: the store decides, and a logout stays a logout.
+      const stored = await this.sessions.reload(payload);
+      if (!stored) return { status: 'ended', setCookies: await this.sessions.end({ state: 'ended', payload }, cookies, scope) };
+      return { status: 'unchanged', session: stored, payload, setCookies: [] };
     } catch (error) {
       // The new tokens still serve this request; the stored ones stay usable until they expire.
       log.warn('could not store refreshed tokens', { error: error as Error });
@@ -129,9 +139,17 @@ export class Refresher {
     }
   }
 
+  /** Bounded in entries and in bytes (tokens dominate a session's size): oldest forgotten first. */
   private remember(session: Session) {
+    const previous = this.newest.get(session.id);
+    if (previous) this.newestBytes -= sizeOf(previous);
     this.newest.delete(session.id);
     this.newest.set(session.id, session);
-    if (this.newest.size > 10_000) this.newest.delete(this.newest.keys().next().value!);
+    this.newestBytes += sizeOf(session);
+    while (this.newest.size > MAX_NEWEST || this.newestBytes > MAX_NEWEST_BYTES) {
+      const [id, oldest] = this.newest.entries().next().value!;
+      this.newest.delete(id);
+      this.newestBytes -= sizeOf(oldest);
+    }
   }
 }

@@ -22,12 +22,14 @@ export interface ResolvedSession {
 const touchInterval = (timeoutMs: number) => Math.min(60_000, Math.max(1_000, timeoutMs / 20));
 
 export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>, scope: CookieScope, now: number): Promise<ResolvedSession> {
-  const lookup = await gh.sessions.lookup(cookies);
-  if (lookup.state !== 'found') return { lookup, session: null, payload: null, setCookies: [] };
-  const timings = gh.sessions.settings;
+  const lookup = await gh.sessions.lookup(cookies, now);
   // SPEC §8: an SSO proxy is a read-only replica. The server refreshes and extends sessions; a
   // proxy never writes one (no refresh, no inactivity touch, no cookie).
-  if (gh.config.sso?.mode === 'proxy') {
+  const readOnly = gh.config.sso?.mode === 'proxy';
+  if (lookup.state === 'ended' && !readOnly) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end(lookup, cookies, scope) };
+  if (lookup.state !== 'found') return { lookup, session: null, payload: null, setCookies: [] };
+  const timings = gh.sessions.settings;
+  if (readOnly) {
     return { lookup, session: isValid(lookup.session, timings, now) ? lookup.session : null, payload: lookup.payload, setCookies: [] };
   }
   let { session, payload } = lookup;
@@ -57,8 +59,15 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   if (dirty) {
     try {
       const saved = await gh.sessions.save(session, payload, cookies, scope);
-      payload = saved.payload;
-      setCookies = saved.setCookies;
+      if (saved) {
+        payload = saved.payload;
+        setCookies = saved.setCookies;
+      } else {
+        // Ended meanwhile (a logout on another request or replica), or newer tokens were stored.
+        const stored = await gh.sessions.reload(payload, now);
+        if (!stored) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end({ state: 'ended', payload }, cookies, scope) };
+        session = stored;
+      }
     } catch (error) {
       log.warn('could not save session activity', { error: error as Error });
     }

@@ -13,6 +13,11 @@ import { isStoreUnavailable, type CookiePayload, type LogoutSubject, type Sessio
 
 export type SessionLookup =
   | { state: 'none' }
+  /**
+   * An authentic cookie for a session that is over: past SESSION_MAX_LIFETIME, logged out, or gone
+   * from its store. No session, and the answer clears the cookie (SPEC §5).
+   */
+  | { state: 'ended'; payload: CookiePayload }
   /** The cookie points into a store that cannot answer now: no session for this request, cookie kept. */
   | { state: 'unavailable'; payload: CookiePayload }
   | { state: 'found'; session: Session; payload: CookiePayload };
@@ -38,7 +43,7 @@ export class Sessions {
     return Math.ceil(this.settings.maxLifetimeMs / 1000);
   }
 
-  async lookup(cookies: Map<string, string>): Promise<SessionLookup> {
+  async lookup(cookies: Map<string, string>, now = Date.now()): Promise<SessionLookup> {
     const payload = await readSessionCookie(cookies, this.settings.cookiePrefix, this.settings.secrets, this.cookieTtlSeconds, this.settings.sessionCookieName);
     if (!payload) return { state: 'none' };
     const store = this.storeFor(payload);
@@ -46,7 +51,9 @@ export class Sessions {
     const started = performance.now();
     try {
       const session = await store.load(payload);
-      return session ? { state: 'found', session, payload } : { state: 'none' };
+      // The seal's own expiry allows a minute of clock skew, and Redis expires keys lazily: the
+      // absolute end is checked here, the same way for both stores.
+      return session && now < session.endsAt ? { state: 'found', session, payload } : { state: 'ended', payload };
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
       metrics.storeErrors.inc({ store: store.kind });
@@ -55,6 +62,12 @@ export class Sessions {
     } finally {
       metrics.storeLatency.observe({ store: store.kind }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The stored session a payload stands for now, or null when it is gone or over. */
+  async reload(payload: CookiePayload, now = Date.now()): Promise<Session | null> {
+    const session = await this.storeFor(payload)?.load(payload);
+    return session && now < session.endsAt ? session : null;
   }
 
   private storeFor(payload: CookiePayload): SessionStore | undefined {
@@ -66,24 +79,26 @@ export class Sessions {
     let payload: CookiePayload;
     let store = this.stores[0];
     try {
-      payload = await store.save(session);
+      payload = await store.create(session);
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
       metrics.storeFallbacks.inc();
       log.warn('redis unavailable at login; session kept in a cookie instead', { error: (error as Error).cause as Error });
       store = this.cookieStore;
-      payload = await store.save(session);
+      payload = await store.create(session);
     }
     return { setCookies: await this.cookie(payload, cookies, scope), store: store.kind };
   }
 
   /**
    * Saves a changed session (refresh, inactivity touch). Returns the cookies to send, which are
-   * none for a Redis session: its ticket does not change.
+   * none for a Redis session (its ticket does not change), or `null` when the session ended
+   * meanwhile or another replica stored newer tokens: nothing was written (SessionStore.update).
    */
-  async save(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<{ payload: CookiePayload; setCookies: string[] }> {
+  async save(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<{ payload: CookiePayload; setCookies: string[] } | null> {
     const store = this.storeFor(payload) ?? this.cookieStore;
-    const next = await store.save(session, payload);
+    const next = await store.update(session, payload);
+    if (!next) return null;
     return { payload: next, setCookies: next.t === 'inline' ? await this.cookie(next, cookies, scope) : [] };
   }
 
@@ -94,7 +109,7 @@ export class Sessions {
    * being replaced or are already dead at the IdP: the cookie is cleared regardless.
    */
   async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope, options: { bestEffort?: boolean } = {}): Promise<string[]> {
-    if (lookup.state !== 'none') {
+    if (lookup.state === 'found' || lookup.state === 'unavailable') {
       try {
         await this.storeFor(lookup.payload)?.delete(lookup.payload);
       } catch (error) {

@@ -58,16 +58,17 @@ for (const [kind, create] of Object.entries(factories)) {
     test('a saved session loads back unchanged', async () => {
       const store = await create();
       const session = newSession();
-      const payload = await store.save(session);
+      const payload = await store.create(session);
       assert.deepEqual(await store.load(payload), session);
     });
 
     test('saving again keeps the same cookie payload kind and returns the new data', async () => {
       const store = await create();
       const session = newSession();
-      const first = await store.save(session);
+      const first = await store.create(session);
       const updated = { ...session, tokens: { ...session.tokens, accessToken: 'at-new', refreshedAt: Date.now() + 1 } };
-      const second = await store.save(updated, first);
+      const second = await store.update(updated, first);
+      assert.ok(second);
       assert.equal(second.t, first.t);
       assert.equal((await store.load(second))?.tokens.accessToken, 'at-new');
     });
@@ -75,8 +76,27 @@ for (const [kind, create] of Object.entries(factories)) {
     test('a deleted session is gone, also for a replayed payload', async () => {
       const store = await create();
       const session = newSession();
-      const payload = await store.save(session);
+      const payload = await store.create(session);
       await store.delete(payload);
+      assert.equal(await store.load(payload), null);
+    });
+
+    test('an update after the session was deleted writes nothing and does not bring it back', async () => {
+      const store = await create();
+      const session = newSession();
+      const payload = await store.create(session);
+      await store.delete(payload);
+      assert.equal(await store.update({ ...session, lastSeenAt: session.lastSeenAt + 1 }, payload), null);
+      assert.equal(await store.load(payload), null);
+    });
+
+    test('an update after a logout by sid writes nothing', async () => {
+      const store = await create();
+      const session = newSession();
+      const payload = await store.create(session);
+      await store.deleteBySubject({ sid: session.sid, verified: true });
+      const refreshed = { ...session, tokens: { ...session.tokens, accessToken: 'at-late', refreshedAt: Date.now() + 5 } };
+      assert.equal(await store.update(refreshed, payload), null);
       assert.equal(await store.load(payload), null);
     });
 
@@ -86,8 +106,8 @@ for (const [kind, create] of Object.entries(factories)) {
       const a = newSession({ sid });
       const b = newSession({ sid });
       const other = newSession();
-      const [pa, pb, po] = [await store.save(a), await store.save(b), await store.save(other)];
-      assert.ok((await store.deleteBySubject({ sid })) >= 1);
+      const [pa, pb, po] = [await store.create(a), await store.create(b), await store.create(other)];
+      assert.ok((await store.deleteBySubject({ sid, verified: true })) >= 1);
       assert.equal(await store.load(pa), null);
       assert.equal(await store.load(pb), null);
       assert.deepEqual(await store.load(po), other);
@@ -96,8 +116,8 @@ for (const [kind, create] of Object.entries(factories)) {
     test('deleting by sub ends that user\'s sessions', async () => {
       const store = await create();
       const a = newSession();
-      const pa = await store.save(a);
-      await store.deleteBySubject({ sub: a.sub });
+      const pa = await store.create(a);
+      await store.deleteBySubject({ sub: a.sub, verified: true });
       assert.equal(await store.load(pa), null);
     });
   });
@@ -107,7 +127,7 @@ describe('redis store specifics', () => {
   test('Redis holds no token in clear and expires the key with the session', async () => {
     const store = (await factories.redis()) as RedisSessionStore;
     const session = newSession();
-    await store.save(session);
+    await store.create(session);
     const raw = await redis.client().get(redisKeys.session(session.id));
     assert.ok(raw);
     assert.ok(!raw.includes(session.tokens.accessToken), 'access token readable in Redis');
@@ -118,7 +138,7 @@ describe('redis store specifics', () => {
 
   test('a ticket with the wrong data key loads nothing', async () => {
     const store = await factories.redis();
-    const payload = await store.save(newSession());
+    const payload = await store.create(newSession());
     assert.equal(payload.t, 'ticket');
     if (payload.t !== 'ticket') return;
     assert.equal(await store.load({ ...payload, key: 'x'.repeat(43) }), null);
@@ -130,8 +150,30 @@ describe('redis store specifics', () => {
     await whenReady(client);
     const store = new RedisSessionStore(client, { ...timings, inactivityTimeoutMs: 60_000 });
     const session = newSession();
-    await store.save(session);
+    await store.create(session);
     const ttl = await redis.client().pttl(redisKeys.session(session.id));
     assert.ok(ttl > 0 && ttl <= 60_000, `ttl ${ttl}`);
+  });
+});
+
+describe('redis store: updates are conditional', () => {
+  test('a touch carrying older tokens does not overwrite a newer refresh (another replica)', async () => {
+    const store = await factories.redis();
+    const session = newSession();
+    const payload = await store.create(session);
+    const refreshed = { ...session, tokens: { ...session.tokens, accessToken: 'at-new', refreshedAt: session.tokens.refreshedAt + 1000 } };
+    assert.ok(await store.update(refreshed, payload));
+    const staleTouch = { ...session, lastSeenAt: session.lastSeenAt + 2000 };
+    assert.equal(await store.update(staleTouch, payload), null);
+    assert.equal((await store.load(payload))?.tokens.accessToken, 'at-new');
+  });
+
+  test('an update does not recreate an expired key, nor write outside the indexes', async () => {
+    const store = await factories.redis();
+    const session = newSession();
+    const payload = await store.create(session);
+    await redis.client().del(redisKeys.session(session.id));
+    assert.equal(await store.update(session, payload), null);
+    assert.equal(await redis.client().exists(redisKeys.session(session.id)), 0);
   });
 });

@@ -9,8 +9,8 @@ export interface Ticket { t: 'ticket'; id: string; key: string }
 export interface InlineSession { t: 'inline'; s: Session }
 export type CookiePayload = Ticket | InlineSession;
 
-/** Who a front- or back-channel logout is about. */
-export interface LogoutSubject { sid?: string; sub?: string }
+/** Who a front- or back-channel logout is about; `verified` when a signed logout token said so. */
+export interface LogoutSubject { sid?: string; sub?: string; verified: boolean }
 
 /** Thrown when the backing service cannot answer in time; callers treat it as "no session now". */
 export class StoreUnavailableError extends Error {
@@ -28,8 +28,15 @@ export const isStoreUnavailable = (error: unknown) => (error as Error | undefine
 
 export interface SessionStore {
   readonly kind: 'redis' | 'cookie';
-  /** Persists the session; returns what the session cookie must hold from now on. */
-  save(session: Session, current?: CookiePayload): Promise<CookiePayload>;
+  /** Stores a new session; returns what the session cookie must hold. */
+  create(session: Session): Promise<CookiePayload>;
+  /**
+   * Stores a changed session (refresh, inactivity touch) under the payload the cookie holds now.
+   * Written only while the session still exists and holds no newer tokens than these, so a
+   * refresh or touch in flight never brings back a session a logout ended (SPEC §5), nor
+   * overwrites another replica's refresh. `null`: nothing was written.
+   */
+  update(session: Session, current: CookiePayload): Promise<CookiePayload | null>;
   /** The session a payload stands for, or null when it is gone, revoked or not this store's. */
   load(payload: CookiePayload): Promise<Session | null>;
   /** Ends the session a payload stands for: a replayed cookie must read as "no session" afterwards. */

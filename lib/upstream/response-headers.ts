@@ -32,7 +32,7 @@ export interface BrowserResponseOptions {
 }
 
 /** Caching headers aimed at shared caches only (RFC 9213 and vendor variants): they would override `private`. */
-const SHARED_CACHE_CONTROL = /^(?:cdn-cache-control|surrogate-control|[a-z0-9-]+-cdn-cache-control)$/;
+export const isSharedCacheHeader = (name: string) => /^(?:cdn-cache-control|surrogate-control|[a-z0-9-]+-cdn-cache-control)$/.test(name.toLowerCase());
 
 export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: BrowserResponseOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -58,7 +58,7 @@ export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: Browser
   // A sealed session in a shared cache would hand one user's session to the next visitor.
   if (o.setCookies.length > 0) {
     out['cache-control'] = 'private, no-store';
-    for (const name of Object.keys(out)) if (SHARED_CACHE_CONTROL.test(name)) delete out[name];
+    for (const name of Object.keys(out)) if (isSharedCacheHeader(name)) delete out[name];
   }
   out['x-request-id'] = o.requestId;
   return out;

@@ -1,0 +1,66 @@
+// Request framing toward upstreams (issue 7 item 1), against the production build: every method ×
+// every framing of framing-cases.ts, with a body that is itself an HTTP request, on an auto-login
+// ignored path without a session and on a protected path with one. The recording upstream parses
+// pipelined requests, so a smuggled body would show up there as a second request.
+//
+//   NEXT_DIST_DIR=.next-<name> node --import tsx --test --test-concurrency=1 test/integration/framing.test.ts
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Browser, loginViaIdp } from '../harness/http';
+import { startStack, type Stack } from '../harness/stack';
+import { ROWS } from './framing-cases';
+import { runFramingRow, type FramingTarget } from './framing-check';
+import { FETCH, build, get, raw, withCookie } from './raw-http';
+
+describe('request framing toward an upstream', { timeout: 240_000 }, () => {
+  let stack: Stack;
+  let host: string;
+  let session: string;
+  before(async () => {
+    stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
+    host = new URL(stack.appUrl).host;
+    const browser = new Browser();
+    await loginViaIdp(browser, stack.appUrl);
+    session = browser.cookieHeader(stack.appUrl) ?? '';
+    assert.match(session, /gatehouse\.session=/);
+  }, { timeout: 90_000 });
+  after(() => stack?.close());
+
+  const contexts: Array<{ name: string; target: () => FramingTarget }> = [
+    {
+      name: 'ignored path, no session',
+      target: () => ({
+        port: stack.port, host, upstream: stack.upstream, headers: FETCH,
+        attack: (id) => ({ target: `/api/public/framing?n=${id}`, upstreamUrl: `/public/framing?n=${id}` }),
+        followUp: (id) => ({ target: `/api/public/ordinary?after=${id}`, upstreamUrl: `/public/ordinary?after=${id}` }),
+        checkForwarded: (r) => assert.equal(r.headers.authorization, undefined, 'no Authorization without a session'),
+      }),
+    },
+    {
+      name: 'protected path, logged in',
+      target: () => ({
+        port: stack.port, host, upstream: stack.upstream, headers: withCookie(session),
+        attack: (id) => ({ target: `/api/private/framing?n=${id}`, upstreamUrl: `/private/framing?n=${id}` }),
+        followUp: (id) => ({ target: `/api/private/ordinary?after=${id}`, upstreamUrl: `/private/ordinary?after=${id}` }),
+        checkForwarded: (r) => {
+          assert.match(String(r.headers.authorization), /^Bearer (?!forged)\S+$/, 'the session\'s Bearer token');
+          assert.doesNotMatch(String(r.headers.cookie ?? ''), /gatehouse\./, 'no Gatehouse cookie upstream');
+        },
+      }),
+    },
+  ];
+
+  let n = 0;
+  for (const context of contexts) {
+    for (const row of ROWS) {
+      test(`${context.name}: ${row.name}`, () => runFramingRow(row, context.target(), `${++n}`));
+    }
+  }
+
+  test('the app survived the whole table and logged no unhandled error', async () => {
+    const ping = await raw(stack.port, build(get('/oauth2/ping'), host));
+    assert.equal(ping.body.toString().trim(), 'pong');
+    assert.deepEqual(stack.app.logs.filter((l) => /unhandled|uncaught|Internal Server Error|"level":"error"/i.test(l)), []);
+  });
+});
