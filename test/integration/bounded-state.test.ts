@@ -27,7 +27,7 @@ const MAX_GROWTH_BYTES = 64 * 1024 * 1024;
 /** The fixed code refuses longer sids (400) instead of remembering them. */
 const MAX_SID = 512;
 const FRONT_FLOOD = 20_000;
-const BACK_FLOOD = 4_000;
+const BACK_FLOOD = 3_000;
 const CONNECTIONS = 8;
 
 interface Answer {
@@ -144,7 +144,7 @@ describe('bounded state: floods of the logout endpoints (cookie store)', { timeo
   }, { timeout: 90_000 });
   after(() => stack?.close());
 
-  test(`${FRONT_FLOOD} front-channel logouts with random sids (8 KB ones refused): memory stays bounded`, async (t) => {
+  test(`2 × ${FRONT_FLOOD} front-channel logouts with random sids (8 KB ones refused): memory stays bounded`, async (t) => {
     // 8 KB sids (the expensive kind), sids at the limit and just over it, and ordinary ones. The
     // 12,000 accepted ones are more than a bounded list of unproven revocations would keep, so they
     // show whether a flood can push a real logout out.
@@ -152,13 +152,17 @@ describe('bounded state: floods of the logout endpoints (cookie store)', { timeo
     const request = (i: number) => ({ path: `/oauth2/logout/frontchannel?${i % 2 ? `iss=${encodeURIComponent(stack.idp.issuer)}&` : ''}sid=${randomSid(sidLength(i))}` });
     const expected = (i: number) => (sidLength(i) > MAX_SID ? { status: 400, kind: `a ${sidLength(i)}-character sid` } : { status: 200, kind: `a ${sidLength(i)}-character sid` });
 
-    await flood(stack, 500, request); // warm-up: first-use allocations are not growth
+    // The same flood first, so the heap reaches the size the GC settles at for this traffic: a
+    // freshly started app grows by ~200 MB over its first 10,000-20,000 requests whatever they
+    // are (plain /oauth2/ping too), and that is not state. Memory kept per request grows on.
+    const start = rssBytes(pid);
+    const warmUp = await flood(stack, FRONT_FLOOD, request);
     const before = rssBytes(pid);
     const statuses = await flood(stack, FRONT_FLOOD, request);
     const growth = rssBytes(pid) - before;
-    t.diagnostic(`RSS ${mb(before)} → ${mb(before + growth)} (growth ${mb(growth)})`);
+    t.diagnostic(`RSS ${mb(start)} → ${mb(before)} (first flood) → ${mb(before + growth)} (second flood: growth ${mb(growth)})`);
     assert.deepEqual(
-      [...unexpected(statuses, expected), ...(growth < MAX_GROWTH_BYTES ? [] : [`RSS grew by ${mb(growth)} (limit ${mb(MAX_GROWTH_BYTES)})`])],
+      [...unexpected(warmUp, expected), ...unexpected(statuses, expected), ...(growth < MAX_GROWTH_BYTES ? [] : [`RSS grew by ${mb(growth)} (limit ${mb(MAX_GROWTH_BYTES)})`])],
       [],
     );
   });
@@ -188,7 +192,7 @@ describe('bounded state: floods of the logout endpoints (cookie store)', { timeo
     };
     const request = (i: number) => ({ path: '/oauth2/logout/backchannel', method: 'POST', body: new URLSearchParams({ logout_token: token(i) }).toString() });
 
-    await flood(stack, 200, request);
+    await flood(stack, 200, request); // the front-channel floods already brought the heap to its working size
     const before = rssBytes(pid);
     const statuses = await flood(stack, BACK_FLOOD, request);
     const growth = rssBytes(pid) - before;
