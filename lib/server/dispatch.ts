@@ -50,6 +50,15 @@ const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-f
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
 export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** Most cookies a request to Next may carry: what browsers keep for one site at most (Chrome: 180). */
+const MAX_COOKIES_FOR_NEXT = 180;
+const countCookies = (header: string | undefined) => {
+  if (!header) return 0;
+  let count = 1;
+  for (let at = header.indexOf(';'); at >= 0; at = header.indexOf(';', at + 1)) count++;
+  return count;
+};
+
 const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
 function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode; requestId: string } {
@@ -70,7 +79,7 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
   const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex });
   const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
-  if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
+  if (code === 'bad_request' || code === 'not_found' || code === 'too_many_cookies') response.headers.delete('set-cookie');
   await sendResponse(res, finish(response, ctx));
 }
 
@@ -95,6 +104,8 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
+  // Next builds its cookie jar one cookie at a time, rewriting it each time: quadratic in the count.
+  if (countCookies(req.headers.cookie) > MAX_COOKIES_FOR_NEXT) return fail(gh, req, res, 'too_many_cookies', requestId, ingress.index);
   // Next buffers bodies before anything of ours runs: refuse declared giants up front, and bound
   // the size and arrival time of the rest (lib/server/next-body.ts).
   const framing = requestFraming(req.headers);

@@ -7,12 +7,11 @@
 //   NEXT_DIST_DIR=.next-<name> node --import tsx --test test/integration/next-bodies.test.ts
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startStack, type Stack } from '../harness/stack';
+import { rssBytes, servingPid } from './app-process';
 
-const rssBytes = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 interface Outcome { status: number; closedAfterMs: number }
 
@@ -65,7 +64,7 @@ describe('bodies sent to Next-served paths are bounded in size and time', { time
   }
 
   test('forty endless chunked bodies at once cost bounded memory', async () => {
-    const pid = stack.app.process.pid!;
+    const pid = servingPid(stack.app);
     const before = rssBytes(pid);
     const outcomes = await Promise.all(Array.from({ length: 40 }, () => sendUntilClosed(stack.port, chunkedHead('/', host), CHUNK, 160, 30_000)));
     const grown = rssBytes(pid) - before;
