@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { Browser, FETCH_HEADERS, httpRequest, loginViaIdp } from '../harness/http';
+import { FETCH_HEADERS, httpRequest, sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
 import { mb, rssBytes, servingPid } from './app-process';
 import { callApp } from './support';
@@ -106,10 +106,7 @@ describe('bounded state: floods of the logout endpoints (cookie store)', { timeo
   };
 
   const login = async (name: string) => {
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl, { login: name, stopAfterCallback: true });
-    const cookie = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(cookie, /gatehouse\.session=/);
+    const { cookie, browser } = await sessionCookieOf(stack.appUrl, { login: name });
     assert.equal((await sessionState(cookie)).session, 200, `${name} is logged in`);
     return { browser, cookie, sid: stack.idp.lastSid(name) };
   };

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RecordedRequest } from '../../dev/upstream';
-import { Browser, loginViaIdp } from '../harness/http';
+import { sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
 import { json } from './hostile-cases';
 import { FETCH, NAV, build, get, raw, withCookie, type Hdrs, type RawResponse, type RawSpec } from './raw-http';
@@ -96,13 +96,7 @@ function isBadRequestPage(res: RawResponse, ctx: Ctx): boolean {
   return res.status === 302 && location.pathname === '/error' && location.searchParams.get('status_code') === '400';
 }
 
-async function loggedIn(stack: Stack): Promise<string> {
-  const browser = new Browser();
-  await loginViaIdp(browser, stack.appUrl, { stopAfterCallback: true });
-  const cookie = browser.cookieHeader(stack.appUrl) ?? '';
-  assert.match(cookie, /gatehouse\.session=/);
-  return cookie;
-}
+const loggedIn = async (stack: Stack): Promise<string> => (await sessionCookieOf(stack.appUrl)).cookie;
 
 describe('enforce mode on a sidecar upstream (UPSTREAMS=/=…)', { timeout: 120_000 }, () => {
   const ctx = {} as Ctx;

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Browser, loginViaIdp } from '../harness/http';
+import { sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
 import { ROWS } from './framing-cases';
 import { runFramingRow, type FramingTarget } from './framing-check';
@@ -20,10 +20,7 @@ describe('request framing toward an upstream', { timeout: 240_000 }, () => {
   before(async () => {
     stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
     host = new URL(stack.appUrl).host;
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl);
-    session = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ cookie: session } = await sessionCookieOf(stack.appUrl));
   }, { timeout: 90_000 });
   after(() => stack?.close());
 

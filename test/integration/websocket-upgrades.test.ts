@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Browser, loginViaIdp } from '../harness/http';
+import { sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
 import { eventually } from '../harness/wait';
 import { SMUGGLED, SMUGGLED_PATH, chunked } from './framing-cases';
@@ -37,10 +37,7 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
   before(async () => {
     stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
     host = new URL(stack.appUrl).host;
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl);
-    session = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ cookie: session } = await sessionCookieOf(stack.appUrl));
   }, { timeout: 90_000 });
   after(() => stack?.close());
 
