@@ -9,6 +9,7 @@
 import type { Gatehouse } from '../gatehouse';
 import { json } from '../http/responses';
 import { log } from '../log';
+import { processWide } from '../process-wide';
 import { whenReady } from '../redis';
 import { isShuttingDown } from '../server/shutdown';
 
@@ -55,12 +56,10 @@ export async function notReadyReason(gh: Gatehouse): Promise<NotReadyReason | nu
   return null;
 }
 
-const LAST_KEY = Symbol.for('gatehouse.readiness');
-type Holder = { [LAST_KEY]?: { reason: NotReadyReason | null } };
+const last = processWide('readiness.last', () => ({ reason: null as NotReadyReason | null }));
 
 /** Logs changes only: probes come every few seconds, an outage must not flood the log. */
 function logChange(reason: NotReadyReason | null) {
-  const last = ((globalThis as Holder)[LAST_KEY] ??= { reason: null });
   if (last.reason === reason) return;
   last.reason = reason;
   if (reason) log.warn('not ready', { reason });

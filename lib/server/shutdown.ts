@@ -11,21 +11,19 @@
  * From the signal on, every answer carries `Connection: close`, so keep-alive clients reconnect
  * (elsewhere) instead of holding this instance's connections until the end.
  *
- * The shutting-down flag lives on globalThis (`Symbol.for('gatehouse.shutdown')`): the route
- * handler of `/oauth2/ready` runs in Next's bundle, which holds its own copy of this module
- * (PITFALLS: a module-level `let` would split silently).
+ * The shutting-down flag is process-wide (`Symbol.for('gatehouse.shutdown')`): the route handler
+ * of `/oauth2/ready` runs in Next's bundle, which holds its own copy of this module (PITFALLS: a
+ * module-level `let` would split silently).
  */
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { log } from '../log';
+import { processWide } from '../process-wide';
 
-const KEY = Symbol.for('gatehouse.shutdown');
-interface ShutdownState { since: number | null }
-type Holder = { [KEY]?: ShutdownState };
-const state = (): ShutdownState => ((globalThis as Holder)[KEY] ??= { since: null });
+const state = processWide('shutdown', () => ({ since: null as number | null }));
 
 /** True from the moment a shutdown signal arrived (readiness then answers 503 `shutting_down`). */
-export const isShuttingDown = (): boolean => state().since !== null;
+export const isShuttingDown = (): boolean => state.since !== null;
 
 export interface ShutdownSettings {
   /** How long the listener keeps serving after the signal, while readiness fails. */
@@ -150,7 +148,7 @@ export function createDrain(options: DrainOptions): Drain {
       }
       phase = 'waiting';
       signalledAt = timers.now();
-      state().since = signalledAt;
+      state.since = signalledAt;
       for (const res of inFlight) closeWhenAnswered(res);
       log.info('shutting down: readiness fails now, serving on until the wait is over', { signal, wait_ms: settings.waitMs, grace_ms: settings.graceMs });
       if (settings.waitMs === 0) stopAccepting();

@@ -31,8 +31,8 @@ export interface App {
   port: number;
   /** stdout and stderr, line by line, as they arrive. */
   logs: string[];
-  /** The app's process: a signal sent to it reaches the server (tsx relays it to the node process
-   *  it runs, and exits with that process's code); `exited(app.process)` gives the exit status. */
+  /** The server's node process (dist/server.js): `app.process.kill('SIGTERM')` starts its drain and
+   *  `exited(app.process)` (processes.ts) resolves with its exit status. */
   process: ChildProcess;
   /** Parsed JSON log lines (non-JSON lines skipped). */
   jsonLogs(): Array<Record<string, unknown>>;

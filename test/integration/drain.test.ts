@@ -27,7 +27,8 @@ const SSE_PATH = `/api/sse?count=${SSE_EVENTS}&ms=250`;
 
 async function readiness(port: number, host: string) {
   const res = await raw(port, build(get('/oauth2/ready'), host));
-  return { status: res.status, body: JSON.parse(res.body.toString()) as { ready: boolean; reason?: string }, res };
+  const json = /^application\/json/.test(res.header('content-type') ?? '');
+  return { status: res.status, body: (json ? JSON.parse(res.body.toString()) : res.body.toString()) as { ready: boolean; reason?: string } | string, res };
 }
 
 /** The app's `shutdown: done` log line, parsed. */
@@ -44,7 +45,7 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
   }, { timeout: 60_000 });
   after(() => stack?.close());
 
-  test('readiness fails at once, the wait serves on, then an in-flight upload and SSE stream finish and the process exits 0', async () => {
+  test('readiness fails at once, the wait serves on, then an in-flight upload and SSE stream finish and the process exits 0', async (t) => {
     const app = await stack.restartApp({ SHUTDOWN_WAIT: '1s', SHUTDOWN_GRACE: '5s' });
     assert.deepEqual((await readiness(stack.port, host)).body, { ready: true });
 
@@ -86,6 +87,7 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
 
     const { code, signal } = await exit;
     const exitedAfterMs = Date.now() - signalledAt;
+    t.diagnostic(`refused after ${refusedAfterMs} ms, exited ${exitedAfterMs} ms after SIGTERM`);
     assert.deepEqual({ code, signal }, { code: 0, signal: null });
     assert.ok(exitedAfterMs <= WAIT_MS + GRACE_MS + EXIT_SLACK_MS, `exited ${exitedAfterMs} ms after SIGTERM`);
     // Drained, not cut: the process did not sit out the grace once the stream was over (its
@@ -97,7 +99,7 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
     );
   });
 
-  test('a stream longer than the grace is cut when the grace is over, and the process still exits 0', async () => {
+  test('a stream longer than the grace is cut when the grace is over, and the process still exits 0', async (t) => {
     const app = await stack.restartApp({ SHUTDOWN_WAIT: '1s', SHUTDOWN_GRACE: '5s' });
     const sse = sseStream(stack.port, host, '/api/sse?count=1000&ms=100');
     await sse.events(1);
@@ -111,6 +113,7 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
     const { code, signal } = await exit;
     const exitedAfterMs = Date.now() - signalledAt;
     await sse.closed;
+    t.diagnostic(`exited ${exitedAfterMs} ms after SIGTERM; ${atListenerClose} events when the listener closed, ${sse.ids.length} when cut`);
     assert.deepEqual({ code, signal }, { code: 0, signal: null });
     assert.ok(exitedAfterMs >= WAIT_MS + GRACE_MS - 100, `exited ${exitedAfterMs} ms after SIGTERM, before wait + grace`);
     assert.ok(exitedAfterMs <= WAIT_MS + GRACE_MS + EXIT_SLACK_MS, `exited ${exitedAfterMs} ms after SIGTERM`);

@@ -26,7 +26,10 @@ interface Probe { status: number; body: unknown; cacheControl?: string; contentT
 async function probe(port: number, host: string, spec: RawSpec = get('/oauth2/ready')): Promise<Probe> {
   const res = await raw(port, build(spec, host), spec.method === 'HEAD', PROBE_BOUND_MS);
   const text = res.body.toString();
-  return { status: res.status, body: text ? JSON.parse(text) : null, cacheControl: res.header('cache-control'), contentType: res.header('content-type') };
+  const contentType = res.header('content-type');
+  // Not every spelling is the probe itself (a trailing slash may be redirected): JSON when it says so.
+  const body: unknown = text && /^application\/json/.test(contentType ?? '') ? JSON.parse(text) : text;
+  return { status: res.status, body, cacheControl: res.header('cache-control'), contentType };
 }
 
 const READY = { ready: true };
@@ -60,18 +63,22 @@ describe('readiness of a sidecar with Redis', { timeout: 120_000 }, () => {
 
   test('the probe is answered by Gatehouse in every spelling, never forwarded to the sidecar\'s upstream', async () => {
     const before = stack.upstream.arrived.length;
-    const spellings: RawSpec[] = [
-      get('/oauth2/ready'),
-      get('/oauth2/ready?probe=kubelet'),
-      get('/oauth2/ready/'),
-      get('/oauth2/%72eady'),
-      get('//oauth2/ready'),
-      { method: 'HEAD', target: '/oauth2/ready' },
+    // [request, what the probe answers]: the probe itself, or (undefined) Gatehouse's own redirect
+    // or 404 for a spelling Next does not route to it. Either way not the upstream's echo.
+    const spellings: Array<[RawSpec, unknown]> = [
+      [get('/oauth2/ready'), READY],
+      [get('/oauth2/ready?probe=kubelet'), READY],
+      [get('//oauth2/ready'), READY],
+      [{ method: 'HEAD', target: '/oauth2/ready' }, ''],
+      [get('/oauth2/ready/'), undefined],
+      [get('/oauth2/%72eady'), undefined],
     ];
-    for (const spec of spellings) {
+    for (const [spec, want] of spellings) {
+      const name = `${spec.method ?? 'GET'} ${spec.target}`;
       const p = await probe(stack.port, host, spec);
-      assert.notEqual(p.status, 0, `${spec.method ?? 'GET'} ${spec.target}: no answer`);
-      assert.equal(p.cacheControl, 'no-store', `${spec.method ?? 'GET'} ${spec.target}`);
+      assert.notEqual(p.status, 0, `${name}: no answer`);
+      assert.equal(p.cacheControl, 'no-store', name);
+      if (want !== undefined) assert.deepEqual({ status: p.status, body: p.body }, { status: 200, body: want }, name);
     }
     // A request to the upstream afterwards is a barrier: what reached it by then is all there is.
     assert.equal((await raw(stack.port, build(get('/after-the-probes'), host))).status, 200);
