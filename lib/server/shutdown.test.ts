@@ -121,8 +121,11 @@ const refused = (port: number) =>
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
   });
 
+/** A drain that never ends would otherwise hang the test: fail it instead. */
+const BOUNDED = { timeout: 5_000 };
+
 describe('drain on a shutdown signal', () => {
-  test('readiness fails at the signal; during the wait the listener serves on, and answers close their connection', async () => {
+  test('readiness fails at the signal; during the wait the listener serves on, and answers close their connection', BOUNDED, async () => {
     const r = await rig({ waitMs: 5_000, graceMs: 20_000 });
     const before = await connect(r.port);
     before.send('/a');
@@ -146,7 +149,7 @@ describe('drain on a shutdown signal', () => {
     assert.equal(await refused(r.port), 'ECONNREFUSED');
   });
 
-  test('after the wait: new connections refused, idle keep-alive closed, requests in flight finish, then exit 0 without waiting out the grace', async () => {
+  test('after the wait: new connections refused, idle keep-alive closed, requests in flight finish, then exit 0 without waiting out the grace', BOUNDED, async () => {
     const r = await rig({ waitMs: 1_000, graceMs: 20_000 });
     const idle = await connect(r.port);
     idle.send('/idle');
@@ -180,7 +183,7 @@ describe('drain on a shutdown signal', () => {
     assert.equal(r.storeClosed(), true);
   });
 
-  test('what is still open when the grace is over is cut, WebSockets included; then exit 0', async () => {
+  test('what is still open when the grace is over is cut, WebSockets included; then exit 0', BOUNDED, async () => {
     const r = await rig({ waitMs: 0, graceMs: 3_000 });
     const stream = await connect(r.port);
     stream.send('/stream/long');
@@ -201,7 +204,7 @@ describe('drain on a shutdown signal', () => {
     assert.deepEqual(r.exits, [0]);
   });
 
-  test('a second signal stops at once, even during the wait', async () => {
+  test('a second signal stops at once, even during the wait', BOUNDED, async () => {
     const r = await rig({ waitMs: 5_000, graceMs: 20_000 });
     const stream = await connect(r.port);
     stream.send('/stream/x');
@@ -213,7 +216,7 @@ describe('drain on a shutdown signal', () => {
     assert.deepEqual(r.exits, [0]);
   });
 
-  test('a session store that never says goodbye does not hold the exit', async () => {
+  test('a session store that never says goodbye does not hold the exit', BOUNDED, async () => {
     const r = await rig({ waitMs: 0, graceMs: 0 }, () => new Promise(() => undefined));
     const done = r.drain.begin('SIGTERM');
     await new Promise<void>((resolve) => setImmediate(resolve)); // let end() reach the store
