@@ -10,6 +10,7 @@ export const ERRORS = {
   access_denied: { status: 403, message: 'Signing in was cancelled or not allowed.' },
   unauthenticated: { status: 401, message: 'You need to sign in to see this.' },
   not_found: { status: 404, message: 'There is nothing here.' },
+  request_timeout: { status: 408, message: 'The request took too long to arrive.' },
   payload_too_large: { status: 413, message: 'The request is too large.' },
   rate_limited: { status: 429, message: 'Too many sign-in attempts in a short time. Wait a moment.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
