@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
+import { startGatedStack } from './support';
 import { eventually } from '../harness/wait';
 import { SMUGGLED, SMUGGLED_PATH, chunked } from './framing-cases';
 import { FETCH, NAV, build, get, raw, withCookie, type Hdrs } from './raw-http';
@@ -35,9 +35,7 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
   let host: string;
   let session: string;
   before(async () => {
-    stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
-    host = new URL(stack.appUrl).host;
-    ({ cookie: session } = await sessionCookieOf(stack.appUrl));
+    ({ stack, host, session } = await startGatedStack());
   }, { timeout: 90_000 });
   after(() => stack?.close());
 
