@@ -12,7 +12,6 @@ export const ERRORS = {
   not_found: { status: 404, message: 'There is nothing here.' },
   request_timeout: { status: 408, message: 'The request took too long to arrive.' },
   payload_too_large: { status: 413, message: 'The request is too large.' },
-  too_many_cookies: { status: 431, message: 'The request carries too many cookies.' },
   rate_limited: { status: 429, message: 'Too many sign-in attempts in a short time. Wait a moment.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
   idp_unavailable: { status: 502, message: 'The sign-in service did not answer.' },

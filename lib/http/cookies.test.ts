@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cookieNames, expireCookie, foreignCookieHeader, isOwnCookie, overriddenBy, parseCookies, serializeCookie, type CookieScope } from './cookies';
+import { cookieNames, expireCookie, firstCookies, foreignCookieHeader, isOwnCookie, overriddenBy, parseCookies, serializeCookie, type CookieScope } from './cookies';
 
 describe('cookieNames', () => {
   test('names under the prefix', () => {
@@ -28,6 +28,15 @@ describe('cookieNames', () => {
       assert.equal(isOwnCookie('gatehouse', input), want);
     });
   }
+});
+
+describe('firstCookies', () => {
+  test('keeps the first n cookies, whole', () => {
+    assert.equal(firstCookies('a=1; b=2; c=3', 2), 'a=1; b=2');
+    assert.equal(firstCookies('a=1; b=2', 2), 'a=1; b=2');
+    assert.equal(firstCookies('a=1', 5), 'a=1');
+    assert.equal(firstCookies(';'.repeat(12_000), 180), ';'.repeat(179));
+  });
 });
 
 describe('parseCookies', () => {

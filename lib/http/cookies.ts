@@ -65,6 +65,16 @@ export function shadowsOwnCookie(setCookie: string, prefix: string, sessionName?
 /** Most cookies a request may carry before we stop reading: a cookie bomb costs nothing. */
 const MAX_COOKIES = 200;
 
+/** The `Cookie` header cut after its first `max` cookies (the rest are never read, here or by Next). */
+export function firstCookies(header: string, max: number): string {
+  let at = -1;
+  for (let n = 0; n < max; n++) {
+    at = header.indexOf(';', at + 1);
+    if (at < 0) return header;
+  }
+  return header.slice(0, at);
+}
+
 /** Parses a `Cookie` header into name → value (first occurrence wins, like browsers send them). */
 export function parseCookies(header: string | null | undefined): Map<string, string> {
   const cookies = new Map<string, string>();

@@ -8,7 +8,7 @@ import { GatehouseError, type ErrorCode } from '../errors';
 import type { UpstreamRoute } from '../config';
 import type { Gatehouse } from '../gatehouse';
 import { autoLogin, unauthenticatedBody } from '../gate';
-import { cookieScope, isOwnCookie, parseCookies } from '../http/cookies';
+import { cookieScope, firstCookies, isOwnCookie, parseCookies } from '../http/cookies';
 import { createContext } from '../http/context';
 import { matchIngress, type IngressMatch } from '../http/ingress';
 import { INGRESS_HEADER } from '../http/internal-headers';
@@ -50,14 +50,11 @@ const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-f
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
 export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** Most cookies a request to Next may carry: what browsers keep for one site at most (Chrome: 180). */
+/**
+ * Most cookies handed to Next: what browsers keep for one site at most (Chrome: 180). Next builds
+ * its cookie jar one cookie at a time, rewriting it each time, in time quadratic in the count.
+ */
 const MAX_COOKIES_FOR_NEXT = 180;
-const countCookies = (header: string | undefined) => {
-  if (!header) return 0;
-  let count = 1;
-  for (let at = header.indexOf(';'); at >= 0; at = header.indexOf(';', at + 1)) count++;
-  return count;
-};
 
 const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
@@ -79,7 +76,7 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
   const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex });
   const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
-  if (code === 'bad_request' || code === 'not_found' || code === 'too_many_cookies') response.headers.delete('set-cookie');
+  if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
   await sendResponse(res, finish(response, ctx));
 }
 
@@ -104,8 +101,6 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
-  // Next builds its cookie jar one cookie at a time, rewriting it each time: quadratic in the count.
-  if (countCookies(req.headers.cookie) > MAX_COOKIES_FOR_NEXT) return fail(gh, req, res, 'too_many_cookies', requestId, ingress.index);
   // Next buffers bodies before anything of ours runs: refuse declared giants up front, and bound
   // the size and arrival time of the rest (lib/server/next-body.ts).
   const framing = requestFraming(req.headers);
@@ -124,6 +119,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   for (const name of Object.keys(req.headers)) {
     if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
   }
+  if (req.headers.cookie) req.headers.cookie = firstCookies(req.headers.cookie, MAX_COOKIES_FOR_NEXT);
   req.url = innerRaw + search;
   req.headers['x-request-id'] = requestId;
   req.headers[INGRESS_HEADER] = String(ingress.index);

@@ -50,7 +50,7 @@ interface Row {
 const NO_SEC_FETCH: Hdrs = [['Accept', 'application/json']];
 const GATED = [401, 400, 414, 431];
 const PATH_ANSWERS = [400, 401, 404, 414];
-const LOGIN = [302, 400, 414, 431];
+const LOGIN = [302, 400, 414];
 
 /** Session chunk cookies up to `budget` bytes: the reassembly loop sees thousands of parts. */
 const chunkBomb = (budget: number) => {
