@@ -68,6 +68,25 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
     });
   }
 
+  // An h2c upgrade would open an HTTP/2 tunnel in which any path and header pass the gate.
+  const OTHER_PROTOCOLS: Array<[string, Hdrs]> = [
+    ['h2c', [['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA']]],
+    ['websocket, h2c', []],
+    ['TLS/1.0', []],
+  ];
+  for (const [protocol, extra] of OTHER_PROTOCOLS) {
+    test(`an upgrade to ${protocol} → 400, the upstream sees nothing`, async () => {
+      const id = `proto-${++n}`;
+      const before = stack.upstream.arrived.length;
+      const request = `GET /api/ws HTTP/1.1\r\nHost: ${host}\r\nCookie: ${session}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${protocol}\r\n${extra.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+      const res = await exchange(stack.port, Buffer.from(request, 'latin1'));
+      assert.equal(res.switches, 0, res.text.slice(0, 300));
+      assert.equal(res.status, 400, res.text.slice(0, 300));
+      await barrier(id);
+      assert.deepEqual(stack.upstream.arrived.slice(before).map((r) => r.url), [`/public/after?after=${id}`]);
+    });
+  }
+
   test('after Next has served requests, an upgrade is handled once: one 101, the frame, one upgrade upstream (×3)', async () => {
     const ping = await raw(stack.port, build(get('/oauth2/ping'), host));
     assert.equal(ping.body.toString().trim(), 'pong');
