@@ -1,10 +1,12 @@
 /**
  * The shared Redis client (standalone, Sentinel or Cluster), tuned to fail fast: a dead Redis must
  * cost milliseconds, a frozen one at most `COMMAND_TIMEOUT_MS` (SPEC §5 "Redis unavailable").
- * ioredis' defaults would queue commands and retry for over a minute.
+ * ioredis' defaults would queue commands and retry for over a minute. Credentials and TLS
+ * (SPEC §2 `REDIS_USERNAME` … `REDIS_CA_FILE`) apply to every node of every topology.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from './config';
+import type { RedisAccess, RedisConfig } from './config';
 import { log } from './log';
 
 export type RedisClient = Redis | Cluster;
@@ -47,17 +49,47 @@ export async function whenReady(client: RedisClient, timeoutMs = COMMAND_TIMEOUT
   });
 }
 
+/** TLS options for ioredis: the private CA when one is configured, else Node's system CAs. */
+const tlsOptions = (access: RedisAccess): ConnectionOptions | undefined => (access.tls ? (access.tls.ca ? { ca: access.tls.ca } : {}) : undefined);
+
+/** Username, password and TLS of a data node, as ioredis options (only the keys that are set). */
+function nodeAccess(access: RedisAccess): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const tls = tlsOptions(access);
+  return {
+    ...(access.username ? { username: access.username } : {}),
+    ...(access.password ? { password: access.password } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/** Redis answers these when the credentials are wrong or missing. */
+const AUTH_ERROR = /\b(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i;
+
+/** What to check when `message` is an authentication failure: the Sentinels' own password or the data nodes'. */
+function authHint(message: string): string | undefined {
+  if (!AUTH_ERROR.test(message)) return undefined;
+  return /^All sentinels are unreachable/.test(message)
+    ? 'authentication failed at the Sentinels: check REDIS_SENTINEL_PASSWORD'
+    : 'authentication failed: check REDIS_USERNAME and REDIS_PASSWORD';
+}
+
 export function createRedisClient(config: RedisConfig): RedisClient {
   let client: RedisClient;
+  const tls = tlsOptions(config);
   switch (config.kind) {
     case 'standalone':
-      client = new Redis(config.url, { ...fastFail, retryStrategy: reconnectDelay });
+      // The URL carries no credentials (config moved them out), so these options are the only ones.
+      client = new Redis(config.url, { ...fastFail, ...nodeAccess(config), retryStrategy: reconnectDelay });
       break;
     case 'sentinel':
       client = new Redis({
         ...fastFail,
+        ...nodeAccess(config),
         sentinels: config.sentinels,
         name: config.name,
+        // The Sentinels have a password of their own (REDIS_SENTINEL_PASSWORD) and speak TLS when the data nodes do.
+        ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
+        ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
         retryStrategy: reconnectDelay,
         sentinelRetryStrategy: reconnectDelay,
         // Follow a failover as soon as the sentinels announce it, not when the old master demotes
@@ -71,15 +103,23 @@ export function createRedisClient(config: RedisConfig): RedisClient {
         enableOfflineQueue: false,
         clusterRetryStrategy: reconnectDelay,
         slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-        redisOptions: { commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1 },
+        redisOptions: { commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, ...nodeAccess(config) },
       });
       break;
   }
-  // Without a listener ioredis reports every failed reconnect as an unhandled error.
+  // Without a listener ioredis reports every failed reconnect as an unhandled error. Logged once
+  // per distinct error (retry delays in the message do not make it a new one).
   let lastError = '';
   client.on('error', (error: Error) => {
-    if (error.message !== lastError) log.warn('redis error', { error });
-    lastError = error.message;
+    // A cluster that cannot load its slots says only that; the node's own answer is the cause.
+    const cause = (error as { lastNodeError?: Error | null }).lastNodeError ?? undefined;
+    const seen = `${error.message} ${cause?.message ?? ''}`.replace(/\d+ms\b/g, '');
+    if (seen !== lastError) {
+      // ioredis' messages never hold the password; the hint says which variables to check.
+      const reason = authHint(error.message) ?? (cause && authHint(cause.message));
+      log.warn('redis error', { error, ...(cause ? { cause } : {}), ...(reason ? { reason } : {}) });
+    }
+    lastError = seen;
   });
   client.on('ready', () => {
     if (lastError) log.info('redis ready again');

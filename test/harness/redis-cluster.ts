@@ -1,12 +1,14 @@
 // A real Redis Cluster for scale-out tests (SPEC §2 `REDIS_CLUSTER_NODES`): three masters joined
 // into one cluster covering all 16384 slots. Free ports (never 6379), persistence off, a temp dir
-// that close() removes. Returned only once every node says `cluster_state:ok`.
+// that close() removes. Returned only once every node says `cluster_state:ok`. Optionally with a
+// password on every node (`requirepass` + `masterauth`) and TLS only (client port and cluster bus).
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './ports';
 import { HOST, Owned, noPersistence, spawnNode, type RedisNode } from './redis-node';
-import { infoFields, type RespValue } from './resp';
+import { tlsListenArgs, type TlsFiles } from './redis-tls';
+import { infoFields, type RespAccess, type RespValue } from './resp';
 import { eventually } from './wait';
 
 export interface RedisCluster {
@@ -25,6 +27,10 @@ export interface ClusterOptions {
   joinByHand?: boolean;
   /** Overall readiness budget. Default 30 s. */
   timeoutMs?: number;
+  /** `requirepass` and `masterauth` on every node. */
+  password?: string;
+  /** TLS only, the cluster bus included (`tls-cluster yes`). */
+  tls?: TlsFiles;
 }
 
 const SLOTS = 16384;
@@ -41,6 +47,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
   const count = opts.masters ?? 3;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const owned = new Owned('gatehouse-cluster-');
+  const { password, tls } = opts;
+  const access: RespAccess = { ...(password !== undefined ? { password } : {}), ...(tls ? { ca: tls.ca } : {}) };
   try {
     const masters: RedisNode[] = [];
     const busPorts = new Map<number, number>();
@@ -51,7 +59,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
           const busPort = await freePort();
           busPorts.set(port, busPort);
           return [
-            '--port', String(port),
+            ...(tls ? [...tlsListenArgs(port, tls), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : ['--port', String(port)]),
+            ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
             '--bind', HOST,
             ...noPersistence(owned.dir),
             '--cluster-enabled', 'yes',
@@ -59,13 +68,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RedisClus
             '--cluster-port', String(busPort),
             '--cluster-node-timeout', '5000',
           ];
-        }),
+        }, undefined, access),
       );
     }
 
     const cli = opts.joinByHand ? undefined : redisCliBinary();
     if (cli && count >= 3) {
-      const result = spawnSync(cli, ['--cluster', 'create', ...masters.map((m) => m.address), '--cluster-replicas', '0', '--cluster-yes'], {
+      const cliAccess = [
+        ...(password === undefined ? [] : ['-a', password, '--no-auth-warning']),
+        ...(tls ? ['--tls', '--cacert', tls.caFile] : []),
+      ];
+      const result = spawnSync(cli, [...cliAccess, '--cluster', 'create', ...masters.map((m) => m.address), '--cluster-replicas', '0', '--cluster-yes'], {
         encoding: 'utf8',
         timeout: timeoutMs,
       });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports';
 import { terminate, track } from './processes';
-import { redisCommand, type RespValue } from './resp';
+import { redisCommand, type RespAccess, type RespValue } from './resp';
 import { eventually } from './wait';
 
 export const HOST = '127.0.0.1';
@@ -18,7 +18,10 @@ export interface RedisNode {
   port: number;
   /** `host:port` */
   address: string;
+  /** `redis://` or, with TLS, `rediss://`; never with credentials. */
   url: string;
+  /** How the harness reaches it (password, CA). */
+  access: RespAccess;
   process: ChildProcess;
   /** Output of the process, for failure messages. */
   logs: string[];
@@ -76,9 +79,16 @@ export const noPersistence = (dir: string) => ['--save', '', '--appendonly', 'no
 
 /**
  * Spawns a redis-server with the arguments `buildArgs` makes for a free port, waits for PING, and
- * retries with new ports when one was taken between freePort() and the bind.
+ * retries with new ports when one was taken between freePort() and the bind. `access` is how the
+ * harness logs in (a node with `requirepass`) and whether it speaks TLS (a CA).
  */
-export async function spawnNode(owned: Owned, label: string, buildArgs: (port: number) => Promise<string[]> | string[], readyTimeoutMs = 10_000): Promise<RedisNode> {
+export async function spawnNode(
+  owned: Owned,
+  label: string,
+  buildArgs: (port: number) => Promise<string[]> | string[],
+  readyTimeoutMs = 10_000,
+  access: RespAccess = {},
+): Promise<RedisNode> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const args = await buildArgs(port);
@@ -89,10 +99,11 @@ export async function spawnNode(owned: Owned, label: string, buildArgs: (port: n
       host: HOST,
       port,
       address: `${HOST}:${port}`,
-      url: `redis://${HOST}:${port}`,
+      url: `${access.ca ? 'rediss' : 'redis'}://${HOST}:${port}`,
+      access,
       process: child,
       logs,
-      command: (...cmd) => redisCommand(port, cmd),
+      command: (...cmd) => redisCommand(port, cmd, 1_000, HOST, access),
     };
     try {
       await eventually(

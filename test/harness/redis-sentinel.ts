@@ -2,12 +2,14 @@
 // replica and three sentinels monitoring `mymaster` (quorum 2), each sentinel with its own
 // generated config file. Free ports (never 6379/26379), persistence off, a temp dir that close()
 // removes. Returned only once a client would find it working: every sentinel names the master
-// and the replica is in sync.
+// and the replica is in sync. Optionally protected as managed Redis is: a password on the data
+// nodes, another on the sentinels, TLS only everywhere (replication and sentinel links included).
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HOST, Owned, noPersistence, spawnNode, type RedisNode } from './redis-node';
-import { infoFields, type RespValue } from './resp';
+import { tlsListenArgs, type TlsFiles } from './redis-tls';
+import { infoFields, type RespAccess, type RespValue } from './resp';
 import { eventually } from './wait';
 
 export interface SentinelSetup {
@@ -36,6 +38,22 @@ export interface SentinelOptions {
   awaitQuorum?: boolean;
   /** Overall readiness budget. Default 20 s. */
   timeoutMs?: number;
+  /** `requirepass` and `masterauth` on the master and the replica; the sentinels get it as `auth-pass`. */
+  password?: string;
+  /** `requirepass` on every sentinel (and `sentinel-pass`, so they still talk to each other). */
+  sentinelPassword?: string;
+  /** TLS only on every node and sentinel, with replication and sentinel links over TLS too. */
+  tls?: TlsFiles;
+}
+
+/** Command-line arguments as config-file lines: ['--tls-port', '7000'] → ['tls-port 7000']. */
+function configLines(args: string[]): string[] {
+  const lines: string[][] = [];
+  for (const arg of args) {
+    if (arg.startsWith('--')) lines.push([arg.slice(2)]);
+    else lines[lines.length - 1].push(arg);
+  }
+  return lines.map((words) => words.join(' '));
 }
 
 /** Whether every sentinel names `master` as the master of `name`. */
@@ -49,13 +67,18 @@ export async function startSentinelSetup(opts: SentinelOptions = {}): Promise<Se
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const owned = new Owned('gatehouse-sentinel-');
   try {
+    const { password, sentinelPassword, tls } = opts;
+    const listen = (port: number) => (tls ? [...tlsListenArgs(port, tls), '--tls-replication', 'yes'] : ['--port', String(port)]);
+    const auth = password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
+    const dataAccess: RespAccess = { ...(password !== undefined ? { password } : {}), ...(tls ? { ca: tls.ca } : {}) };
+    const sentinelAccess: RespAccess = { ...(sentinelPassword !== undefined ? { password: sentinelPassword } : {}), ...(tls ? { ca: tls.ca } : {}) };
     // Diskless sync waits 5 s by default for more replicas to join; there is only one.
     const master = await spawnNode(owned, 'master', (port) => [
-      '--port', String(port), '--bind', HOST, ...noPersistence(owned.dir), '--repl-diskless-sync-delay', '0',
-    ]);
+      ...listen(port), '--bind', HOST, ...noPersistence(owned.dir), ...auth, '--repl-diskless-sync-delay', '0',
+    ], undefined, dataAccess);
     const replica = await spawnNode(owned, 'replica', (port) => [
-      '--port', String(port), '--bind', HOST, ...noPersistence(owned.dir), '--replicaof', HOST, String(master.port),
-    ]);
+      ...listen(port), '--bind', HOST, ...noPersistence(owned.dir), ...auth, '--replicaof', HOST, String(master.port),
+    ], undefined, dataAccess);
 
     const sentinelNodes: RedisNode[] = [];
     for (let i = 0; i < 3; i++) {
@@ -66,7 +89,7 @@ export async function startSentinelSetup(opts: SentinelOptions = {}): Promise<Se
           writeFileSync(
             conf,
             [
-              `port ${port}`,
+              ...configLines(listen(port)),
               `bind ${HOST}`,
               'daemonize no',
               `dir ${owned.dir}`,
@@ -75,11 +98,13 @@ export async function startSentinelSetup(opts: SentinelOptions = {}): Promise<Se
               `sentinel down-after-milliseconds ${name} 5000`,
               `sentinel failover-timeout ${name} 10000`,
               `sentinel parallel-syncs ${name} 1`,
+              ...(password !== undefined ? [`sentinel auth-pass ${name} ${password}`] : []),
+              ...(sentinelPassword !== undefined ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`] : []),
               '',
             ].join('\n'),
           );
           return [conf, '--sentinel'];
-        }),
+        }, undefined, sentinelAccess),
       );
     }
 

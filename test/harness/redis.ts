@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { freePort } from './ports';
 import { exited, terminate } from './processes';
 import { spawnRedisServer } from './redis-node';
-import { redisCommand } from './resp';
+import { tlsListenArgs, type TlsFiles } from './redis-tls';
+import { redisCommand, type RespAccess } from './resp';
 import { WaitTimeoutError, eventually } from './wait';
 
 export interface RedisServerOptions {
@@ -21,11 +22,22 @@ export interface RedisServerOptions {
   args?: string[];
   /** How long to wait for PING to answer. Default 10 s. */
   readyTimeoutMs?: number;
+  /** `--requirepass`: the default user's password. The harness logs in with it. */
+  password?: string;
+  /** ACL users, each a `user` config line without the word, e.g. 'gh on >pw ~gh:* +@all'. */
+  aclUsers?: string[];
+  /** Whom the harness logs in as instead (e.g. when the default user is 'off'). */
+  harnessLogin?: { username: string; password: string };
+  /** Listen with TLS only, on these files (see redis-tls.ts); `url` is then rediss://. */
+  tls?: TlsFiles;
 }
 
 export interface RedisServer {
+  /** `redis://` (or `rediss://` with TLS) `127.0.0.1:<port>`, never with credentials. */
   url: string;
   port: number;
+  /** How the harness reaches it (password, CA), for redisCommand. */
+  access: RespAccess;
   /** The running process (undefined while stopped). */
   readonly process: ChildProcess | undefined;
   /** Output of redis-server, for failure messages. */
@@ -45,7 +57,18 @@ export interface RedisServer {
 }
 
 /** One PING: true on PONG. No client library, so no retry logic muddying the wait. */
-const ping = (port: number): Promise<boolean> => redisCommand(port, ['PING'], 500).then((reply) => reply === 'PONG', () => false);
+const ping = (port: number, access: RespAccess): Promise<boolean> =>
+  redisCommand(port, ['PING'], 500, '127.0.0.1', access).then((reply) => reply === 'PONG', () => false);
+
+/** redis-server arguments for the options' password, ACL users and TLS (listening on `port`). */
+function securityArgs(port: number, opts: RedisServerOptions): string[] {
+  return [
+    ...(opts.tls ? tlsListenArgs(port, opts.tls) : ['--port', String(port)]),
+    ...(opts.password !== undefined ? ['--requirepass', opts.password] : []),
+    // On the command line each `--user` starts a config line; its rules follow as separate words.
+    ...(opts.aclUsers ?? []).flatMap((line) => ['--user', ...line.split(/\s+/)]),
+  ];
+}
 
 export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
   let port = opts.port ?? (await freePort());
@@ -53,10 +76,14 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   let child: ChildProcess | undefined;
   let assertionClient: Redis | undefined;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const access: RespAccess = {
+    ...(opts.harnessLogin ?? (opts.password !== undefined ? { password: opts.password } : {})),
+    ...(opts.tls ? { ca: opts.tls.ca } : {}),
+  };
 
   const spawnOnce = async (): Promise<void> => {
     const args = [
-      '--port', String(port),
+      ...securityArgs(port, opts),
       '--bind', '127.0.0.1',
       '--save', '',
       '--appendonly', 'no',
@@ -78,7 +105,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
           }
           const failed = spawnError();
           if (failed) throw new Error(`cannot start redis-server: ${failed.message}`);
-          return ping(port);
+          return ping(port, access);
         },
         { minDelayMs: 10, maxDelayMs: 200 },
       );
@@ -130,8 +157,9 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   };
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
+    access,
     get process() {
       return child && child.exitCode === null && child.signalCode === null ? child : undefined;
     },
@@ -147,6 +175,8 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
           maxRetriesPerRequest: 1,
           connectTimeout: 2_000,
           lazyConnect: false,
+          ...(access.password !== undefined ? { username: access.username, password: access.password } : {}),
+          ...(access.ca ? { tls: { ca: access.ca } } : {}),
         });
         // Without a listener, connection errors (Redis stopped by the test) crash the process.
         assertionClient.on('error', () => {});

@@ -4,6 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export type RespValue = string | number | null | RespValue[] | RespError;
 
@@ -49,11 +50,24 @@ function parseResp(buf: Buffer, at: number): { value: RespValue; end: number } |
   }
 }
 
+/** How to reach a server that wants a password (`requirepass` or an ACL user) or speaks TLS only. */
+export interface RespAccess {
+  username?: string;
+  password?: string;
+  /** PEM of the CA that signed the server's certificate: connect with TLS and verify against it. */
+  ca?: string;
+}
+
+const encode = (args: Array<string | number>) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`;
+
 /** Sends one command to `host:port` and resolves with its reply (a `RespError` for `-ERR…`).
- *  Rejects on connection failure or when no full reply arrives within `timeoutMs`. */
-export function redisCommand(port: number, args: Array<string | number>, timeoutMs = 1_000, host = '127.0.0.1'): Promise<RespValue> {
+ *  Rejects on connection failure or when no full reply arrives within `timeoutMs`. With
+ *  `access.password` an AUTH goes first in the same write; its error, if any, is the reply. */
+export function redisCommand(port: number, args: Array<string | number>, timeoutMs = 1_000, host = '127.0.0.1', access: RespAccess = {}): Promise<RespValue> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
+    const auth = access.password === undefined ? [] : [access.username ? ['AUTH', access.username, access.password] : ['AUTH', access.password]];
+    const secure = access.ca !== undefined;
+    const socket = secure ? tls.connect({ host, port, ca: access.ca }) : net.connect({ host, port });
     let buf = Buffer.alloc(0);
     const done = (fn: () => void) => {
       socket.destroy();
@@ -61,14 +75,23 @@ export function redisCommand(port: number, args: Array<string | number>, timeout
     };
     socket.setTimeout(timeoutMs, () => done(() => reject(new Error(`${host}:${port} ${args[0]}: no reply within ${timeoutMs} ms`))));
     socket.on('error', (err) => done(() => reject(err)));
-    socket.on('connect', () => {
-      socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`);
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
+      socket.write([...auth, args].map(encode).join(''));
     });
+    let pending = auth.length; // replies to skip: the AUTH's, unless it failed
     socket.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
       try {
-        const parsed = parseResp(buf, 0);
-        if (parsed) done(() => resolve(parsed.value));
+        for (let parsed = parseResp(buf, 0); parsed; parsed = parseResp(buf, 0)) {
+          buf = buf.subarray(parsed.end);
+          const value = parsed.value;
+          if (pending > 0 && !(value instanceof RespError)) {
+            pending--;
+            continue;
+          }
+          done(() => resolve(value));
+          return;
+        }
       } catch (err) {
         done(() => reject(err));
       }
