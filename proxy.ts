@@ -12,6 +12,7 @@ import { basePathOf } from '@/lib/http/ingress';
 import { INGRESS_HEADER } from '@/lib/http/internal-headers';
 import { isNavigation } from '@/lib/http/navigation';
 import { readRequestPath } from '@/lib/http/request-path';
+import { log } from '@/lib/log';
 import { resolveSession } from '@/lib/session/resolve';
 
 export async function proxy(request: NextRequest) {
@@ -32,6 +33,7 @@ export async function proxy(request: NextRequest) {
     hasSession: resolved.session !== null,
     upstream: false,
   });
+  log.debug('page gate', { outcome: gate.kind, session: resolved.session !== null });
   // Next insists on absolute URLs in a Location set here; they are built from the ingress.
   const absolute = (location: string) => `${ingress.origin}${location}`;
   let response: NextResponse;

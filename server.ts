@@ -1,5 +1,6 @@
 /**
- * Gatehouse's server: `npm start` (production) and `npm run dev` run this file. It listens on
+ * Gatehouse's server: `npm run dev` runs this file; `npm start` runs it compiled (`npm run build`
+ * bundles it with lib/ into dist/server.js, see scripts/build-server.mjs). It listens on
  * PORT/HOSTNAME, sends upstream routes through a streaming Node proxy, and everything else
  * (`/oauth2/*`, the app's pages) to Next.js, where `proxy.ts` gates the pages.
  *
@@ -9,7 +10,7 @@
  * and costs about seven times the CPU of a plain proxy. See README "How it works".
  */
 import http from 'node:http';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { ConfigError, getConfig } from './lib/config';
@@ -17,6 +18,12 @@ import { gatehouse } from './lib/gatehouse';
 import { log } from './lib/log';
 import { startMetricsServer } from './lib/server/metrics-server';
 import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
+
+/** Where Next's build lives: this file's folder, or its parent when running as dist/server.js. */
+function projectRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(here) === 'dist' ? dirname(here) : here;
+}
 
 async function main() {
   try {
@@ -32,7 +39,7 @@ async function main() {
   // first request it handles. Upgrades are Gatehouse's (dispatchUpgrade, which hands Next its dev
   // HMR socket), so Next gets a server of its own that never listens.
   const nextsOwnServer = http.createServer();
-  const app = next({ dev: !gh.config.production, hostname, port, dir: dirname(fileURLToPath(import.meta.url)), httpServer: nextsOwnServer });
+  const app = next({ dev: !gh.config.production, hostname, port, dir: projectRoot(), httpServer: nextsOwnServer });
   const handle = app.getRequestHandler();
   await app.prepare();
   const upgrade = app.getUpgradeHandler();

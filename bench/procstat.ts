@@ -1,8 +1,7 @@
 // CPU time of processes from /proc (Linux only), for "CPU milliseconds per request".
 //
-// Gatehouse is started as `tsx server.ts`: tsx runs a node process that spawns the node process
-// actually serving requests. Reading only the pid we spawned would measure an idle wrapper, so the
-// benchmark sums the whole process tree under it.
+// Gatehouse runs as one node process (`node dist/server.js`); the benchmark sums the whole process
+// tree under the pid it spawned anyway, so a wrapper (a TypeScript loader, a shell) cannot hide work.
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';

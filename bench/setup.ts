@@ -31,7 +31,7 @@ export async function stopAll() {
 
 /** Builds into NEXT_DIST_DIR when it holds no production build yet. */
 export function ensureBuild() {
-  if (existsSync(path.join(ROOT, DIST_DIR, 'BUILD_ID'))) return;
+  if (existsSync(path.join(ROOT, DIST_DIR, 'BUILD_ID')) && existsSync(path.join(ROOT, 'dist', 'server.js'))) return;
   console.log(`bench: no production build in ${DIST_DIR}/, running npm run build…`);
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', env: process.env });
   if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
@@ -153,10 +153,9 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
     ),
   ]);
   for (const app of [ghCookie, ghRedis]) {
-    // tsx's own process and the node process it starts both have server.ts on their command line;
-    // the server is the innermost. CPU is summed over the whole tree anyway.
+    // The server is the innermost process running dist/server.js. CPU is summed over the whole tree anyway.
     const tree = processTree(app.process.pid!);
-    const server = tree.filter((pid) => cmdline(pid).includes('server.ts')).at(-1);
+    const server = tree.filter((pid) => cmdline(pid).includes('server.js')).at(-1);
     console.log(`bench: Gatehouse ${app.url}: server pid ${server ?? '?'} (process tree ${tree.join(', ')})`);
   }
   console.log(`bench: setup done in ${((Date.now() - t0) / 1000).toFixed(1)} s; build ${DIST_DIR}/; ${os.cpus().length} CPUs, Node ${process.version}`);

@@ -9,7 +9,7 @@
 //   dev/idp/configuration.ts  the oidc-provider configuration: claims, features, logout pages, consent, fetch
 //   dev/idp/keys.ts           per-process cookie and signing keys
 //   dev/idp/counters.ts       grant / logout counters from oidc-provider's events
-//   dev/idp/request-hooks.ts  middleware: authorization-request log, prompt mapping, token faults and delays
+//   dev/idp/request-hooks.ts  middleware: authorization-request log, prompt mapping, token faults, delays, holds
 //   dev/idp/noise-filter.ts   loads oidc-provider with its expected console warnings filtered out
 //
 // Notes on oidc-provider 9 that shaped the wiring (verified against node_modules/oidc-provider):
@@ -97,6 +97,10 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     },
     failTokenRequests: hooks.failTokenRequests,
     delayTokenRequests: hooks.delayTokenRequests,
+    holdTokenRequests: hooks.holdTokenRequests,
+    get heldTokenRequests() {
+      return hooks.heldTokenRequests;
+    },
     async backchannelLogout({ clientId, sub, sid }) {
       const client = await provider.Client.find(clientId);
       if (!client) throw new Error(`unknown client ${clientId}`);

@@ -18,6 +18,8 @@
 //   /slow?ms=N        answers after N ms
 //   /hang             never answers (timeout tests); released on close()
 //   /echo-body        reads the whole body, then answers { bytes } + `x-received-bytes`
+//   /respond?status=N&header=Name:Value&header=…   (also …/respond, and as an upgrade) answers
+//                     status N (default 200) with exactly these header lines, repeats kept
 //   /ws, /ws/* (upgrade) minimal RFC 6455 handshake, one text frame with the received headers, close
 //                     (/ws/*: so a route mounted on /ws, e.g. UPSTREAMS=/=<url>/ws, upgrades on any path)
 // No dependencies (no `ws`): node:http + node:crypto are enough for this.
@@ -110,6 +112,16 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
   res.end(body);
 }
 
+/** What `/respond` was asked to answer: the status and the header lines, as a flat name/value list. */
+function askedFor(url: URL): { status: number; headers: string[] } {
+  const headers: string[] = [];
+  for (const line of url.searchParams.getAll('header')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.push(line.slice(0, colon), line.slice(colon + 1));
+  }
+  return { status: Number(url.searchParams.get('status')) || 200, headers };
+}
+
 export async function startUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   const requests: RecordedRequest[] = [];
   const arrived: Upstream['arrived'] = [];
@@ -158,6 +170,14 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
       return; // client went away mid-body
     }
     record(req, body);
+
+    if (path === '/respond' || path.endsWith('/respond')) {
+      const { status, headers } = askedFor(url);
+      const hasType = headers.some((h, i) => i % 2 === 0 && h.toLowerCase() === 'content-type');
+      res.writeHead(status, hasType ? headers : [...headers, 'Content-Type', 'application/json; charset=utf-8']);
+      res.end(status === 204 || status === 304 || req.method === 'HEAD' ? undefined : JSON.stringify({ path }));
+      return;
+    }
 
     const statusMatch = /^\/status\/(\d{3})$/.exec(path);
     if (statusMatch) {
@@ -232,6 +252,16 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     const path = new URL(req.url ?? '/', 'http://upstream.invalid').pathname;
     const key = req.headers['sec-websocket-key'];
     record(req, Buffer.alloc(0), true);
+    if (path === '/respond' || path.endsWith('/respond')) {
+      const { status, headers } = askedFor(new URL(req.url ?? '/', 'http://upstream.invalid'));
+      const accepted = status === 101 && typeof key === 'string';
+      const own = accepted ? ['Upgrade', 'websocket', 'Connection', 'Upgrade', 'Sec-WebSocket-Accept', createHash('sha1').update(key + WS_GUID).digest('base64')] : ['Connection', 'close', 'Content-Length', '0'];
+      const lines = [...own, ...headers].map((v, i, all) => (i % 2 === 0 ? `${v}: ${all[i + 1]}\r\n` : '')).join('');
+      socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Status'}\r\n${lines}\r\n`);
+      if (accepted) later(50, () => socket.end());
+      else socket.end();
+      return;
+    }
     if (!(path === '/ws' || path.startsWith('/ws/')) || typeof key !== 'string' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

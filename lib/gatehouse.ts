@@ -5,6 +5,7 @@
 import type * as client from 'openid-client';
 import { getConfig, redactedConfig, type Config } from './config';
 import { log, setLogLevel } from './log';
+import { processWide } from './process-wide';
 import { getOidcConfiguration } from './oidc/client';
 import { idpErrorCode, isInvalidGrant, refreshTokens } from './oidc/flows';
 import { createRedisClient, type RedisClient } from './redis';
@@ -45,7 +46,4 @@ function build(): Gatehouse {
   return { config, redis, sessions, refresher, oidc, upstreamAgents: createUpstreamAgents(config.upstreamMaxConnections) };
 }
 
-const KEY = Symbol.for('gatehouse.runtime');
-type Holder = { [KEY]?: Gatehouse };
-
-export const gatehouse = (): Gatehouse => ((globalThis as Holder)[KEY] ??= build());
+export const gatehouse = (): Gatehouse => processWide('runtime', build);

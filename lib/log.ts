@@ -4,14 +4,16 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel } from './config';
+import { processWide } from './process-wide';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_FIELD = /token|secret|cookie|password|authorization|code_verifier/i;
 
-let threshold = LEVELS.info;
+/** Shared by every copy of this module in the process (lib/process-wide.ts). */
+const state = processWide('log.state', () => ({ threshold: LEVELS.info }));
 
 export function setLogLevel(level: LogLevel) {
-  threshold = LEVELS[level];
+  state.threshold = LEVELS[level];
 }
 
 export type LogFields = Record<string, unknown>;
@@ -26,14 +28,12 @@ function redact(fields: LogFields): LogFields {
 }
 
 /** The request being served, so every log line of it carries its correlation id (SPEC §7). */
-const REQUEST_KEY = Symbol.for('gatehouse.log.request');
-type Holder = { [REQUEST_KEY]?: AsyncLocalStorage<string> };
-const currentRequest = ((globalThis as Holder)[REQUEST_KEY] ??= new AsyncLocalStorage<string>());
+const currentRequest = processWide('log.request', () => new AsyncLocalStorage<string>());
 
 export const withCorrelationId = <T>(correlationId: string, run: () => T): T => currentRequest.run(correlationId, run);
 
 function write(level: LogLevel, msg: string, fields: LogFields) {
-  if (LEVELS[level] < threshold) return;
+  if (LEVELS[level] < state.threshold) return;
   const correlation_id = currentRequest.getStore();
   const line = { time: new Date().toISOString(), level, msg, ...(correlation_id ? { correlation_id } : {}), ...redact(fields) };
   process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -2,6 +2,8 @@
  * Prometheus metrics (SPEC §9): logins, logouts by channel, refreshes by outcome, store latency and
  * fallbacks. A tiny registry in text exposition format; shared across Next's bundles via globalThis.
  */
+import { processWide } from './process-wide';
+
 type Labels = Record<string, string>;
 
 const labelKey = (labels: Labels) =>
@@ -57,8 +59,6 @@ function createMetrics() {
   };
 }
 
-const KEY = Symbol.for('gatehouse.metrics');
-type Holder = { [KEY]?: ReturnType<typeof createMetrics> };
-export const metrics = ((globalThis as Holder)[KEY] ??= createMetrics());
+export const metrics = processWide('metrics', createMetrics);
 
 export const renderMetrics = () => `${Object.values(metrics).map((m) => m.render()).join('\n')}\n`;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sealData, unsealData } from 'iron-session';
+import { processWide } from './process-wide';
 
 export type SealPurpose = 'session' | 'login' | 'logout' | 'stored-session';
 
@@ -16,15 +17,15 @@ type PasswordMap = Record<string, string>;
  * stable when the list is reordered or shortened during a rotation.
  */
 const secretId = (secret: string) => String(parseInt(createHash('sha256').update(secret).digest('hex').slice(0, 8), 16));
-const cache = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap }>();
+const passwordMaps = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap }>();
 
 function passwords(secrets: readonly string[]) {
-  let entry = cache.get(secrets);
+  let entry = passwordMaps.get(secrets);
   if (!entry) {
     const unseal: PasswordMap = {};
     for (const secret of secrets) unseal[secretId(secret)] ??= secret;
     entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal };
-    cache.set(secrets, entry);
+    passwordMaps.set(secrets, entry);
   }
   return entry;
 }
@@ -44,8 +45,8 @@ export async function seal(purpose: SealPurpose, data: unknown, secrets: readonl
 const RECENT_MAX = 5_000;
 const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 const RECENT_MS = 60_000;
-const recent = new Map<string, { value: unknown; until: number; bytes: number }>();
-let recentBytes = 0;
+const cache = processWide('seal.recent', () => ({ entries: new Map<string, { value: unknown; until: number; bytes: number }>(), bytes: 0 }));
+const recent = cache.entries;
 
 /** Iron's seal carries its own expiry (ms) in the sixth `*`-separated field. */
 const sealExpiry = (sealed: string) => Number(sealed.split('*', 6)[5]) || 0;
@@ -53,15 +54,15 @@ const sealExpiry = (sealed: string) => Number(sealed.split('*', 6)[5]) || 0;
 function remember(key: string, value: unknown, until: number, bytes: number) {
   forget(key);
   recent.set(key, { value, until, bytes });
-  recentBytes += bytes;
-  while (recent.size > RECENT_MAX || recentBytes > RECENT_MAX_BYTES) forget(recent.keys().next().value!);
+  cache.bytes += bytes;
+  while (recent.size > RECENT_MAX || cache.bytes > RECENT_MAX_BYTES) forget(recent.keys().next().value!);
 }
 
 function forget(key: string) {
   const entry = recent.get(key);
   if (!entry) return;
   recent.delete(key);
-  recentBytes -= entry.bytes;
+  cache.bytes -= entry.bytes;
 }
 
 export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {

@@ -1,6 +1,6 @@
 // What the dev IdP does to a request before oidc-provider's router sees it: record authorization
 // requests as the relying party sent them, map `prompt=select_account` to `login`, inject token
-// endpoint faults and delays on a test's demand, and strip the devInteractions pages' web-font
+// endpoint faults, delays and holds on a test's demand, and strip the devInteractions pages' web-font
 // import. One Koa middleware, because oidc-provider lets us in only ahead of its whole router.
 
 import { Buffer } from 'node:buffer';
@@ -15,6 +15,10 @@ export interface RequestHooks {
   failTokenRequests(count?: number, status?: number, body?: Record<string, string>): void;
   /** Delay every token request by `ms` (0 turns it off). */
   delayTokenRequests(ms: number): void;
+  /** Hold every token request that arrives from now on until the returned function is called. */
+  holdTokenRequests(): () => void;
+  /** Token requests being held right now (a test polls this to know one has arrived). */
+  readonly heldTokenRequests: number;
   /** Forget recorded requests and switch faults and delays off. */
   reset(): void;
 }
@@ -43,6 +47,9 @@ export function installRequestHooks(provider: Provider, grantLog: GrantEvent[]):
   const authorizationRequests: Array<Record<string, string>> = [];
   let tokenFault: TokenFault | undefined;
   let tokenDelayMs = 0;
+  // Pending while a hold is on; a held request awaits it, so releasing lets them all go at once.
+  let hold: { released: Promise<void>; release: () => void } | undefined;
+  let held = 0;
 
   const authorizationPath = provider.pathFor('authorization');
   const parPath = provider.pathFor('pushed_authorization_request');
@@ -64,6 +71,14 @@ export function installRequestHooks(provider: Provider, grantLog: GrantEvent[]):
       ctx.req.body = params.toString();
     } else if (ctx.method === 'POST' && ctx.path === tokenPath) {
       if (tokenDelayMs > 0) await new Promise((r) => setTimeout(r, tokenDelayMs));
+      if (hold) {
+        held += 1;
+        try {
+          await hold.released;
+        } finally {
+          held -= 1;
+        }
+      }
       if (tokenFault && tokenFault.remaining > 0) {
         tokenFault.remaining -= 1;
         ctx.status = tokenFault.status;
@@ -89,10 +104,26 @@ export function installRequestHooks(provider: Provider, grantLog: GrantEvent[]):
     delayTokenRequests(ms: number) {
       tokenDelayMs = ms;
     },
+    holdTokenRequests() {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const mine = { released, release };
+      hold?.release(); // a new hold replaces the old one; nothing stays held forever
+      hold = mine;
+      return () => {
+        if (hold === mine) hold = undefined;
+        mine.release();
+      };
+    },
+    get heldTokenRequests() {
+      return held;
+    },
     reset() {
       authorizationRequests.length = 0;
       tokenFault = undefined;
       tokenDelayMs = 0;
+      hold?.release();
+      hold = undefined;
     },
   };
 }

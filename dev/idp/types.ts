@@ -99,6 +99,14 @@ export interface Idp {
   failTokenRequests(count?: number, status?: number, body?: Record<string, string>): void;
   /** Delay every token request by `ms` (0 turns it off): widens races for single-flight tests. */
   delayTokenRequests(ms: number): void;
+  /**
+   * Hold every token request arriving from now on until the returned function is called: a
+   * refresh stays in flight for as long as a test needs (race tests). Mind the relying party's
+   * own IdP timeout (Gatehouse: 5 s).
+   */
+  holdTokenRequests(): () => void;
+  /** Token requests being held right now: poll it to know the request has reached the IdP. */
+  readonly heldTokenRequests: number;
   /** IdP-initiated back-channel logout of (sub, sid) towards one client. Resolves when delivered. */
   backchannelLogout(args: { clientId: string; sub: string; sid?: string }): Promise<void>;
   /** The `sid` of the last code grant for `sub` (what a logout token or front-channel call carries). */

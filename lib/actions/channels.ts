@@ -11,6 +11,7 @@ import { guarded } from '../session/redis-store';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
+import { processWide } from '../process-wide';
 
 /** A logout token is a few KB; anything far larger is not one. */
 export const MAX_LOGOUT_FORM_BYTES = 64 * 1024;
@@ -46,7 +47,7 @@ async function issuerOf(gh: Gatehouse): Promise<string> {
  * tokens (503, the IdP retries) rather than forget one, which would let its replay through.
  */
 const MAX_SEEN_JTI = 100_000;
-const seenJti = new Map<string, number>();
+const seenJti = processWide('logout.seen-jti', () => new Map<string, number>());
 async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean | 'full'> {
   const key = `gh:jti:${createHash('sha256').update(jti).digest('base64url')}`;
   const ttlMs = Math.max(1_000, expiresAtSeconds * 1000 - Date.now() + 60_000);

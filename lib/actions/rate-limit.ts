@@ -3,6 +3,8 @@
  * logins within 5 s gets 429. Browsers without a session are never limited by this rule. Keyed by
  * session id (only valid sessions get here), bounded in sessions and in starts per session.
  */
+import { processWide } from '../process-wide';
+
 const WINDOW_MS = 5_000;
 const MAX_IN_WINDOW = 5;
 const MAX_TRACKED = 10_000;
@@ -22,6 +24,4 @@ export class LoginRateLimiter {
   }
 }
 
-const KEY = Symbol.for('gatehouse.login-rate-limit');
-type Holder = { [KEY]?: LoginRateLimiter };
-export const loginRateLimiter = ((globalThis as Holder)[KEY] ??= new LoginRateLimiter());
+export const loginRateLimiter = processWide('login-rate-limit', () => new LoginRateLimiter());

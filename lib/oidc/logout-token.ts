@@ -5,6 +5,7 @@
  * Replay (`jti`) is checked by the caller's store.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { processWide } from '../process-wide';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** Logout tokens are meant to be used at once; an old one is a replay candidate. */
@@ -12,7 +13,7 @@ const MAX_TOKEN_AGE = '5m';
 
 export interface LogoutClaims { jti: string; sid?: string; sub?: string; exp: number }
 
-const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+const jwksCache = processWide('logout-token.jwks', () => new Map<string, ReturnType<typeof createRemoteJWKSet>>());
 
 function jwksFor(jwksUri: string) {
   let jwks = jwksCache.get(jwksUri);

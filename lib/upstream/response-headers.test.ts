@@ -81,14 +81,14 @@ describe('browserResponseHeaders: a response with our cookie is never stored by 
     { 'cache-control': 'max-age=60' },
     {},
     { expires: 'Wed, 21 Oct 2099 07:28:00 GMT' },
-    { 'cache-control': 'public, max-age=3600', 'cdn-cache-control': 'max-age=600', 'surrogate-control': 'max-age=600', 'cloudflare-cdn-cache-control': 'max-age=1', 'vercel-cdn-cache-control': 'max-age=1' },
+    { 'cache-control': 'public, max-age=3600', 'cdn-cache-control': 'max-age=600', 'surrogate-control': 'max-age=600', 'cloudflare-cdn-cache-control': 'max-age=1', 'vercel-cdn-cache-control': 'max-age=1', 'edge-control': 'cache-maxage=600s' },
     { 'cache-control': 'no-store' },
   ];
   for (const headers of variants) {
     test(JSON.stringify(headers), () => {
       const out = browserResponseHeaders(headers, options({ setCookies: cookie }));
       assert.equal(out['cache-control'], 'private, no-store');
-      for (const name of Object.keys(out)) assert.doesNotMatch(name, /cdn-cache-control|surrogate-control/);
+      for (const name of Object.keys(out)) assert.doesNotMatch(name, /cdn-cache-control|surrogate-control|edge-control/);
     });
   }
   test("without a cookie of ours the upstream's caching stays", () => {

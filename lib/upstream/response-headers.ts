@@ -31,8 +31,8 @@ export interface BrowserResponseOptions {
   mapping?: UrlMapping;
 }
 
-/** Caching headers aimed at shared caches only (RFC 9213 and vendor variants): they would override `private`. */
-export const isSharedCacheHeader = (name: string) => /^(?:cdn-cache-control|surrogate-control|[a-z0-9-]+-cdn-cache-control)$/.test(name.toLowerCase());
+/** Caching headers aimed at shared caches only (RFC 9213, `Surrogate-Control`, Akamai's `Edge-Control`, vendor variants): they would override `private`. */
+export const isSharedCacheHeader = (name: string) => /^(?:cdn-cache-control|surrogate-control|edge-control|[a-z0-9-]+-cdn-cache-control)$/.test(name.toLowerCase());
 
 export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: BrowserResponseOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};

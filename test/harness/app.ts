@@ -1,6 +1,6 @@
 // Starts Gatehouse the way a user runs it in production — `npm start` is
-// `NODE_ENV=production tsx server.ts` over a `next build` output — as a child process, so tests see
-// the real server: the production build, its proxy.ts, its env parsing and its exit codes.
+// `NODE_ENV=production node dist/server.js` over a `npm run build` output — as a child process, so
+// tests see the real server: the production build, its proxy.ts, its env parsing and its exit codes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface StartAppOptions {
   port?: number;
   /** Ready timeout (GET /oauth2/ping answering `pong`). Default 30 s. */
   timeoutMs?: number;
+  /** A copy of the project to run instead of this checkout (its dist/server.js and build). */
+  root?: string;
   /** Script to run instead of server.ts (relative to the project root). For the harness's own
    *  self-test; app tests leave it alone. */
   entry?: string;
@@ -62,12 +64,17 @@ function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv 
   };
 }
 
-function spawnApp(port: number, env: Record<string, string>, entry = 'server.ts'): { child: ChildProcess; logs: string[]; listeners: Set<(line: string) => void> } {
-  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+/** What `npm start` runs: the compiled server (`npm run build` writes it). */
+const serverOf = (root: string) => path.join(root, 'dist', 'server.js');
+
+function spawnApp(port: number, env: Record<string, string>, entry?: string, root = ROOT): { child: ChildProcess; logs: string[]; listeners: Set<(line: string) => void> } {
+  // The real server runs as `npm start` does: node on the compiled JavaScript. A stand-in entry
+  // (the harness self-test) is TypeScript and runs under tsx.
+  const [command, args] = entry ? [path.join(ROOT, 'node_modules', '.bin', 'tsx'), [entry]] : [process.execPath, ['--enable-source-maps', serverOf(root)]];
   // detached: the app runs in its own process group, so a SIGKILL fallback (and the exit hook)
-  // also reaches the node process tsx starts underneath. SIGTERM goes to tsx only: it relays it.
-  const child = spawn(tsx, [entry], {
-    cwd: ROOT,
+  // also reaches a node process tsx starts underneath.
+  const child = spawn(command, args, {
+    cwd: root,
     env: childEnv(port, env),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -98,9 +105,9 @@ function spawnApp(port: number, env: Record<string, string>, entry = 'server.ts'
   return { child, logs, listeners };
 }
 
-function assertBuilt(): void {
-  if (!existsSync(path.join(ROOT, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
-    throw new Error('No production build found (.next/BUILD_ID). Run `npm run build` before the integration tests.');
+function assertBuilt(root: string): void {
+  if (!existsSync(path.join(root, process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID')) || !existsSync(serverOf(root))) {
+    throw new Error('No production build found (.next/BUILD_ID and dist/server.js). Run `npm run build` before the integration tests.');
   }
 }
 
@@ -126,11 +133,11 @@ async function isReady(ping: string): Promise<boolean> {
 }
 
 export async function startApp(env: Record<string, string> = {}, options: StartAppOptions = {}): Promise<App> {
-  if (!options.entry) assertBuilt();
+  if (!options.entry) assertBuilt(options.root ?? ROOT);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : await freePort());
   const timeoutMs = options.timeoutMs ?? 30_000;
   const url = `http://127.0.0.1:${port}`;
-  const { child, logs, listeners } = spawnApp(port, env, options.entry);
+  const { child, logs, listeners } = spawnApp(port, env, options.entry, options.root);
 
   try {
     await eventually(
@@ -197,7 +204,7 @@ export async function startAppExpectingFailure(
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const port = options.port ?? (env.PORT ? Number(env.PORT) : await freePort());
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const { child, logs } = spawnApp(port, env, options.entry);
+  const { child, logs } = spawnApp(port, env, options.entry, options.root);
   let timer: NodeJS.Timeout | undefined;
   const result = await Promise.race([
     exited(child),

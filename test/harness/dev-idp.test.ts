@@ -13,6 +13,7 @@ import { startIdp, type Idp } from '../../dev/idp';
 import { startUpstream, type Upstream } from '../../dev/upstream';
 import { Browser, parseForms } from './http';
 import { pkce, type TokenResponse } from './pkce';
+import { eventually } from './wait';
 
 const REDIRECT_URI = 'http://127.0.0.1:1/cb'; // never fetched: following stops before it
 const POST_LOGOUT_URI = 'http://127.0.0.1:1/logged-out';
@@ -162,6 +163,19 @@ describe('dev IdP', () => {
     await token({ grant_type: 'refresh_token', refresh_token: 'x' });
     assert.ok(Date.now() - t0 >= 190);
     idp.delayTokenRequests(0);
+  });
+
+  test('a held token request waits for its release, and is counted while it waits', async () => {
+    const release = idp.holdTokenRequests();
+    let answered = false;
+    const pending = token({ grant_type: 'refresh_token', refresh_token: 'x' }).then((r) => ((answered = true), r));
+    await eventually('the token request to be held', 5_000, () => idp.heldTokenRequests === 1);
+    assert.equal(answered, false, 'no answer while held');
+    release();
+    assert.equal((await pending).status, 400, 'answered normally once released');
+    assert.equal(idp.heldTokenRequests, 0);
+    // Released for good: the next request is not held.
+    assert.equal((await token({ grant_type: 'refresh_token', refresh_token: 'x' })).status, 400);
   });
 
   test('PAR with prompt=select_account (treated as login) in the same browser', async () => {

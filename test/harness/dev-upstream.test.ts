@@ -61,6 +61,17 @@ describe('demo upstream', () => {
     assert.deepEqual(await eb.json(), { bytes: big.length });
   });
 
+  test('/respond answers the status and exactly the header lines asked for, repeats kept', async () => {
+    const q = new URLSearchParams([['status', '302'], ['header', 'Location: http://x.example/a'], ['header', 'Cache-Control:public'], ['header', 'Cache-Control:max-age=60'], ['header', 'Set-Cookie:a=1'], ['header', 'Set-Cookie:b=2']]);
+    for (const path of ['/respond', '/base/respond']) {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${upstream.url}${path}?${q}`, resolve).on('error', reject));
+      res.resume();
+      assert.equal(res.statusCode, 302);
+      const lines = res.rawHeaders.filter((_, i) => i % 2 === 0).map((n, i) => `${n}:${res.rawHeaders[2 * i + 1]}`);
+      for (const line of ['Location:http://x.example/a', 'Cache-Control:public', 'Cache-Control:max-age=60', 'Set-Cookie:a=1', 'Set-Cookie:b=2']) assert.ok(lines.includes(line), `${path}: ${line} in ${lines.join(' | ')}`);
+    }
+  });
+
   test('/hang never answers (until the client gives up)', async () => {
     await assert.rejects(fetch(`${upstream.url}/hang`, { signal: AbortSignal.timeout(200) }), /abort|timeout/i);
   });
