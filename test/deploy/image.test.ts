@@ -210,6 +210,7 @@ describe('the container image', { skip: missing ?? false, timeout: 15 * 60_000 }
     // Rootful podman without a user namespace: the uid on the host is the uid in the container.
     const status = readFileSync(`/proc/${info.State.Pid}/status`, 'utf8');
     const uid = image.Config.User.split(':')[0];
+    assert.ok(Number(uid) > 0, `USER ${image.Config.User} is root`);
     assert.match(status, new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
     assert.equal(readFileSync(`/proc/${info.State.Pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '), 'node dist/server.js');
 
