@@ -7,6 +7,9 @@ const nextConfig: NextConfig = {
   // reverse proxy in front usually compresses anyway.
   compress: false,
   poweredByHeader: false,
+  // Next clones request bodies for proxy.ts up to this size; Gatehouse refuses larger ones first
+  // (lib/server/next-body.ts). Keep the two equal: NEXT_MAX_BODY_BYTES in lib/server/dispatch.ts.
+  experimental: { proxyClientMaxBodySize: '1mb' },
   // The build checks the app's own code; `npm run typecheck` checks everything, tests included.
   typescript: { tsconfigPath: 'tsconfig.build.json' },
   // One copy of each in the process: the server and the Next bundles share a session runtime on

@@ -17,6 +17,7 @@ import { ConfigError, getConfig } from './lib/config';
 import { gatehouse } from './lib/gatehouse';
 import { log } from './lib/log';
 import { startMetricsServer } from './lib/server/metrics-server';
+import { drainOnSignals } from './lib/server/shutdown';
 import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
 
 /** Where Next's build lives: this file's folder, or its parent when running as dist/server.js. */
@@ -67,16 +68,8 @@ async function main() {
   log.info('listening', { url: `http://${hostname ?? 'localhost'}:${actualPort}`, production: gh.config.production });
   const metricsServer = startMetricsServer(gh.config.metricsAddress);
 
-  const shutdown = () => {
-    log.info('shutting down');
-    metricsServer?.close();
-    server.close();
-    server.closeAllConnections();
-    void gh.redis?.quit().catch(() => undefined);
-    setTimeout(() => process.exit(0), 2_000).unref();
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  // SIGTERM/SIGINT: readiness fails, serve on for SHUTDOWN_WAIT, drain for up to SHUTDOWN_GRACE, exit 0.
+  drainOnSignals({ server, metricsServer, settings: gh.config.shutdown, closeStore: async () => gh.redis?.quit() });
 }
 
 main().catch((error: unknown) => {

@@ -93,6 +93,10 @@ async function main(): Promise<void> {
 
   env.NODE_ENV = 'development';
   setDefault('PORT', String(appPort));
+  // No load balancer to wait for in dev, and the browser's HMR WebSocket would hold a Ctrl-C for
+  // the whole grace period: stop at once (set SHUTDOWN_* to try the production drain locally).
+  setDefault('SHUTDOWN_WAIT', '0s');
+  setDefault('SHUTDOWN_GRACE', '1s');
 
   const app = ingresses[0];
   console.log(

@@ -12,7 +12,8 @@
 //
 // Routes (exact paths):
 //   any other path    200 JSON { method, path, query, headers, body } of what was received
-//   /sse              text/event-stream, 3 events 100 ms apart (streaming must not be buffered)
+//   /sse?count=N&ms=M text/event-stream, N events (default 3) M ms apart (default 100): streaming
+//                     must not be buffered; a long one stays open across a shutdown
 //   /status/:code     answers that status
 //   /set-cookie       sets `upstream=1; Path=/`
 //   /slow?ms=N        answers after N ms
@@ -195,16 +196,19 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
           connection: 'keep-alive',
         });
         res.flushHeaders();
+        const count = Math.max(1, Math.min(Number(url.searchParams.get('count') ?? '3') || 3, 10_000));
+        const everyMs = Math.max(0, Math.min(Number(url.searchParams.get('ms') ?? '100') || 0, 60_000));
         let n = 0;
+        let next: NodeJS.Timeout;
         const tick = () => {
           if (res.destroyed || res.writableEnded) return; // client (or proxy) went away
           n += 1;
           res.write(`id: ${n}\nevent: tick\ndata: ${JSON.stringify({ n, at: Date.now() })}\n\n`);
-          if (n < 3) later(100, tick);
+          if (n < count) next = later(everyMs, tick);
           else res.end();
         };
-        const first = later(0, tick);
-        res.on('close', () => clearTimeout(first));
+        next = later(0, tick);
+        res.on('close', () => clearTimeout(next));
         return;
       }
       case '/set-cookie':

@@ -9,10 +9,11 @@ import { parseDuration } from './duration';
 export const list = (value: string, separator = /,/) => value.split(separator).map((s) => s.trim()).filter(Boolean);
 export const optional = z.string().trim().optional().transform((v) => (v ? v : undefined));
 
-export const duration = (fallback: string) =>
+/** A duration in ms; `allowZero`: `0s` is a legitimate value (a shutdown wait), not a mistake. */
+export const duration = (fallback: string, { allowZero = false } = {}) =>
   z.string().trim().default(fallback).transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms === null || ms <= 0) {
+    if (ms === null || ms < 0 || (ms === 0 && !allowZero)) {
       ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 90s, 30m, 10h, 7d)` });
       return z.NEVER;
     }

@@ -69,6 +69,8 @@ export interface Config {
   cookieSecure: boolean;
   logLevel: LogLevel;
   metricsAddress: HostPort | null;
+  /** On SIGTERM (SPEC §2 `SHUTDOWN_WAIT`, `SHUTDOWN_GRACE`): serve on for `waitMs` while readiness fails, then let in-flight requests finish for up to `graceMs`. */
+  shutdown: { waitMs: number; graceMs: number };
   sso: SsoConfig | null;
 }
 
@@ -185,6 +187,8 @@ const schema = z.object({
   }),
   SSO_SESSION_COOKIE_NAME: optional.refine((v) => !v || /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),
+  SHUTDOWN_WAIT: duration('5s', { allowZero: true }),
+  SHUTDOWN_GRACE: duration('20s', { allowZero: true }),
 });
 
 /** Parses an environment into a `Config`; throws `ConfigError` listing every bad variable. */
@@ -279,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookieSecure: !v.INGRESS.every((u) => u.protocol === 'http:' && isLoopbackHost(u.hostname)),
     logLevel: v.LOG_LEVEL,
     metricsAddress: v.METRICS_ADDRESS,
+    shutdown: { waitMs: v.SHUTDOWN_WAIT, graceMs: v.SHUTDOWN_GRACE },
     sso,
   };
 }

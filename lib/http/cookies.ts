@@ -56,8 +56,10 @@ export function shadowsOwnCookie(setCookie: string, prefix: string, sessionName?
   const name = (eq < 0 ? '' : pair.slice(0, eq)).trim();
   // A nameless cookie is sent back as its bare value: read that value as `name=value` again.
   const effective = name || pair.slice(eq + 1).split('=', 1)[0].trim();
-  const bare = effective.toLowerCase().replace(/^__(?:secure|host)-/, '');
-  return isOwnCookie(prefix.toLowerCase(), bare, sessionName?.toLowerCase());
+  // Compared without case and without the browser's name prefixes on either side: a configured
+  // `COOKIE_PREFIX=__Host-gh` is shadowed by `__host-GH.session` and by `gh.session` alike.
+  const bare = (n: string) => n.toLowerCase().replace(/^__(?:secure|host)-/, '');
+  return isOwnCookie(bare(prefix), bare(effective), sessionName === undefined ? undefined : bare(sessionName));
 }
 
 /** Most cookies a request may carry before we stop reading: a cookie bomb costs nothing. */

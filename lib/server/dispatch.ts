@@ -23,6 +23,7 @@ import { requestFraming } from '../upstream/framing';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
 import type { BrowserResponseOptions } from '../upstream/response-headers';
+import { guardNextBody } from './next-body';
 import { enforceNextHeaders } from './next-headers';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
 
@@ -47,7 +48,16 @@ interface Routed {
 const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
 
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
-const NEXT_MAX_BODY_BYTES = 1024 * 1024;
+export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Most cookies a request to Next may carry: what browsers keep for one site at most (Chrome: 180). */
+const MAX_COOKIES_FOR_NEXT = 180;
+const countCookies = (header: string | undefined) => {
+  if (!header) return 0;
+  let count = 1;
+  for (let at = header.indexOf(';'); at >= 0; at = header.indexOf(';', at + 1)) count++;
+  return count;
+};
 
 const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
@@ -69,7 +79,7 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
   const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
   const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex });
   const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
-  if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
+  if (code === 'bad_request' || code === 'not_found' || code === 'too_many_cookies') response.headers.delete('set-cookie');
   await sendResponse(res, finish(response, ctx));
 }
 
@@ -94,8 +104,22 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
-  // Next buffers bodies before anything of ours runs: refuse declared giants up front.
-  if (Number(req.headers['content-length'] ?? 0) > NEXT_MAX_BODY_BYTES) return fail(gh, req, res, 'payload_too_large', requestId, ingress.index);
+  // Next builds its cookie jar one cookie at a time, rewriting it each time: quadratic in the count.
+  if (countCookies(req.headers.cookie) > MAX_COOKIES_FOR_NEXT) return fail(gh, req, res, 'too_many_cookies', requestId, ingress.index);
+  // Next buffers bodies before anything of ours runs: refuse declared giants up front, and bound
+  // the size and arrival time of the rest (lib/server/next-body.ts).
+  const framing = requestFraming(req.headers);
+  if (framing.kind === 'length' && framing.length > NEXT_MAX_BODY_BYTES) return fail(gh, req, res, 'payload_too_large', requestId, ingress.index);
+  guardNextBody(req, framing, {
+    maxBytes: NEXT_MAX_BODY_BYTES,
+    timeoutMs: gh.config.upstreamTimeoutMs,
+    onViolation: (code) => {
+      log.warn('request body refused', { correlation_id: requestId, code });
+      res.shouldKeepAlive = false;
+      if (res.headersSent) return void req.socket.destroy();
+      void fail(gh, req, res, code, requestId, ingress.index).finally(() => res.once('finish', () => req.socket.destroy()));
+    },
+  });
   // Next sees the path below the ingress and trusted internal headers only.
   for (const name of Object.keys(req.headers)) {
     if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
@@ -221,13 +245,14 @@ const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCo
   requestId: r.requestId,
   setCookies,
   ownCookies: { prefix: gh.config.cookiePrefix, sessionName: gh.config.sso?.sessionCookieName },
-  mapping: { target: upstream.target, ingress: r.ingress.ingress, routePrefix: upstream.prefix },
+  mapping: { ingress: r.ingress.ingress, routes: [upstream, ...gh.config.upstreams.filter((other) => other !== upstream)] },
 });
 
 /**
  * Upgrades (WebSocket) are handled here only: server.ts keeps Next's own upgrade listener off the
  * server. A handshake is a bodiless GET (RFC 6455 §4.1); one that carries a body is refused, since
- * those bytes would otherwise travel on as if the upstream had sent them or asked for them.
+ * those bytes would otherwise travel on as if the upstream had sent them or asked for them. Other
+ * protocols than WebSocket are refused.
  */
 export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
   socket.on('error', () => socket.destroy()); // a client reset must not become an unhandled error
@@ -238,6 +263,9 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
     return rejectUpgrade(socket, 404, 'Not Found', routed.requestId);
   }
   if (requestFraming(req.headers).kind !== 'none') return rejectUpgrade(socket, 400, 'Bad Request', routed.requestId);
+  // WebSocket only: an `h2c` upgrade would open an HTTP/2 tunnel to the upstream in which any path
+  // and header travel past the gate and the header rules.
+  if (String(req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'Bad Request', routed.requestId);
   const { config } = gh;
   const scope = cookieScope(config, routed.ingress.basePath);
   const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());

@@ -8,16 +8,9 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { shadowsOwnCookie } from '../http/cookies';
 import { connectionNamed, HOP_BY_HOP, NEXT_INTERNAL } from './hop-by-hop';
+import { namesUpstream, refreshToPublic, toPublicUrl, type UrlMapping } from './public-urls';
 
-/** How an upstream URL maps onto the public one: the route `/api=http://api:8080/v1` behind `https://app.example`. */
-export interface UrlMapping {
-  /** The route's target, e.g. `http://api:8080/v1`. */
-  target: URL;
-  /** The public ingress the browser used (origin and path), e.g. `https://app.example`. */
-  ingress: URL;
-  /** The route's prefix, e.g. `/api` (`/` for a sidecar). */
-  routePrefix: string;
-}
+export type { UrlMapping } from './public-urls';
 
 export interface BrowserResponseOptions {
   requestId: string;
@@ -31,8 +24,11 @@ export interface BrowserResponseOptions {
   mapping?: UrlMapping;
 }
 
-/** Caching headers aimed at shared caches only (RFC 9213, `Surrogate-Control`, Akamai's `Edge-Control`, vendor variants): they would override `private`. */
-export const isSharedCacheHeader = (name: string) => /^(?:cdn-cache-control|surrogate-control|edge-control|[a-z0-9-]+-cdn-cache-control)$/.test(name.toLowerCase());
+/**
+ * Caching headers aimed at shared caches only (RFC 9213 `CDN-Cache-Control` and vendor variants,
+ * `Surrogate-Control`, Akamai's `Edge-Control`, nginx's `X-Accel-Expires`): they would override `private`.
+ */
+export const isSharedCacheHeader = (name: string) => /^(?:cdn-cache-control|surrogate-control|edge-control|x-accel-expires|[a-z0-9-]+-cdn-cache-control)$/.test(name.toLowerCase());
 
 export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: BrowserResponseOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -48,11 +44,15 @@ export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: Browser
   else delete out['set-cookie'];
 
   if (o.mapping) {
-    for (const name of ['location', 'content-location'] as const) {
+    const m = o.mapping;
+    for (const name of ['location', 'content-location', 'refresh'] as const) {
       const value = out[name];
-      if (typeof value === 'string') out[name] = toPublicUrl(value, o.mapping);
+      if (typeof value !== 'string') continue;
+      const made = name === 'refresh' ? refreshToPublic(value, m) : toPublicUrl(value, m);
+      // Whatever still names an upstream (two headers joined into one, say) does not go out.
+      if (made === null || namesUpstream(made, m)) delete out[name];
+      else out[name] = made;
     }
-    if (typeof out.refresh === 'string') out.refresh = refreshToPublic(out.refresh, o.mapping);
   }
 
   // A sealed session in a shared cache would hand one user's session to the next visitor.
@@ -62,62 +62,4 @@ export function browserResponseHeaders(upstream: IncomingHttpHeaders, o: Browser
   }
   out['x-request-id'] = o.requestId;
   return out;
-}
-
-/**
- * `value` with the upstream's own origin replaced by the public one. Only a value that names the
- * upstream's host is changed: one that a browser resolves against the ingress to the ingress
- * (relative paths) or to a foreign origin stays as it is. The path is mapped back through the
- * route (`http://api:8080/v1/users` → `https://app.example/api/users`); a path outside the
- * target's base keeps its path on the ingress. Userinfo is dropped.
- */
-export function toPublicUrl(value: string, m: UrlMapping): string {
-  let asBrowser: URL;
-  let asUpstream: URL;
-  try {
-    asBrowser = new URL(value, m.ingress);
-    asUpstream = new URL(value, m.target);
-  } catch {
-    return value;
-  }
-  if (asBrowser.origin === m.ingress.origin || asUpstream.origin !== m.target.origin) return value;
-  const targetBase = m.target.pathname.replace(/\/$/, '');
-  const ingressBase = m.ingress.pathname.replace(/\/$/, '');
-  const path = asUpstream.pathname;
-  const inside = targetBase === '' || path === targetBase || path.startsWith(`${targetBase}/`);
-  const mapped = inside ? `${ingressBase}${m.routePrefix === '/' ? '' : m.routePrefix}${path.slice(targetBase.length)}` : `${ingressBase}${path}`;
-  return `${m.ingress.origin}${mapped || '/'}${asUpstream.search}${asUpstream.hash}`;
-}
-
-/**
- * `Refresh: <delay>[;|,] [url=]<url>` (HTML's refresh syntax, which browsers apply to the header):
- * the URL part mapped with {@link toPublicUrl}. Scanned by hand: no regular expression with
- * backtracking runs over the upstream's text.
- */
-export function refreshToPublic(value: string, m: UrlMapping): string {
-  let i = 0;
-  const skip = (chars: string) => {
-    while (i < value.length && chars.includes(value[i])) i++;
-  };
-  skip(' \t');
-  const delayStart = i;
-  skip('0123456789.');
-  if (i === delayStart) return value;
-  skip(' \t');
-  skip(';,');
-  skip(' \t');
-  if (value.slice(i, i + 3).toLowerCase() === 'url') {
-    let j = i + 3;
-    while (j < value.length && ' \t'.includes(value[j])) j++;
-    if (value[j] === '=') {
-      i = j + 1;
-      skip(' \t');
-    }
-  }
-  let url = value.slice(i);
-  const quote = url[0] === '"' || url[0] === "'" ? url[0] : '';
-  if (quote) url = url.slice(1, url.endsWith(quote) ? -1 : undefined);
-  if (!url) return value;
-  const mapped = toPublicUrl(url.trim(), m);
-  return mapped === url.trim() ? value : `${value.slice(0, i)}${quote}${mapped}${quote}`;
 }

@@ -31,6 +31,8 @@ export interface App {
   port: number;
   /** stdout and stderr, line by line, as they arrive. */
   logs: string[];
+  /** The server's node process (dist/server.js): `app.process.kill('SIGTERM')` starts its drain and
+   *  `exited(app.process)` (processes.ts) resolves with its exit status. */
   process: ChildProcess;
   /** Parsed JSON log lines (non-JSON lines skipped). */
   jsonLogs(): Array<Record<string, unknown>>;
@@ -50,7 +52,7 @@ function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv 
   delete base.NODE_TEST_CONTEXT;
   // Don't let a developer's shell config (or a dev-stack variable) leak into a test's app.
   for (const key of Object.keys(base)) {
-    if (/^(OIDC_|SESSION_|REDIS_|UPSTREAM|AUTO_LOGIN|ERROR_PATH|COOKIE_PREFIX|SSO_|INGRESS$|LOG_LEVEL$)/.test(key)) {
+    if (/^(OIDC_|SESSION_|REDIS_|UPSTREAM|AUTO_LOGIN|ERROR_PATH|COOKIE_PREFIX|SSO_|SHUTDOWN_|INGRESS$|LOG_LEVEL$)/.test(key)) {
       delete base[key];
     }
   }
@@ -60,6 +62,10 @@ function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv 
     PORT: String(port),
     HOSTNAME: '127.0.0.1',
     METRICS_ADDRESS: '',
+    // stop() should not sit out the production drain (5 s wait, up to 20 s for open requests) in
+    // every suite; test/integration/drain.test.ts sets its own.
+    SHUTDOWN_WAIT: '0s',
+    SHUTDOWN_GRACE: '2s',
     ...env,
   };
 }

@@ -4,5 +4,5 @@
 
 export { Browser, formatHops, type FollowOptions, type Hop, type Page, type StoredCookie } from './browser';
 export { parseForms, type ParsedForm } from './forms';
-export { loginViaIdp, logoutViaIdp, type LoginOptions, type LoginResult } from './idp-login';
+export { loginViaIdp, logoutViaIdp, sessionCookieOf, type LoginOptions, type LoginResult } from './idp-login';
 export { FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest } from './transport';

@@ -2,7 +2,7 @@
 // forms, with the test browser.
 
 import { parseForms } from './forms';
-import { formatHops, type Browser, type Hop, type Page } from './browser';
+import { Browser, formatHops, type Hop, type Page } from './browser';
 
 export interface LoginOptions {
   /** Login name typed into the dev IdP form (becomes `sub`). Default 'alice'. */
@@ -82,4 +82,14 @@ export async function logoutViaIdp(browser: Browser, appUrl: string, options: { 
   const u = new URL(`${appUrl.replace(/\/+$/, '')}/oauth2/logout`);
   if (options.redirect !== undefined) u.searchParams.set('redirect', options.redirect);
   return browser.follow(u);
+}
+
+/** A fresh browser logged in through the IdP, and the `Cookie` header that carries its session
+ *  (for raw-socket tests that send it themselves). Throws when no session cookie was set. */
+export async function sessionCookieOf(appUrl: string, options: LoginOptions = {}): Promise<{ cookie: string; browser: Browser }> {
+  const browser = new Browser();
+  await loginViaIdp(browser, appUrl, { stopAfterCallback: true, ...options });
+  const cookie = browser.cookieHeader(appUrl) ?? '';
+  if (!/(^|; )[^=]+\.session=/.test(cookie)) throw new Error(`no session cookie after logging in: ${JSON.stringify(cookie)}`);
+  return { cookie, browser };
 }

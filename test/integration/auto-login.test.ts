@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT } from '../harness/app';
-import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp } from '../harness/http';
+import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp, sessionCookieOf } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
 import { pieces, uploadThenRead } from './raw-http';
 
@@ -48,10 +48,7 @@ describe('auto-login (SPEC §3, §4 item 2)', { timeout: 180_000 }, () => {
 
   before(async () => {
     stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**,/api/health' } });
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl);
-    session = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ cookie: session } = await sessionCookieOf(stack.appUrl));
   }, { timeout: 90_000 });
   after(() => stack?.close());
 

@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, loginViaIdp } from '../harness/http';
+import { FETCH_HEADERS, NAVIGATION_HEADERS, sessionCookieOf } from '../harness/http';
 import { freePort } from '../harness/ports';
 import { startStack, type Stack } from '../harness/stack';
 import { eventually } from '../harness/wait';
@@ -150,10 +150,7 @@ describe('forwarding (SPEC §4 item 5)', { timeout: 180_000 }, () => {
       api.restartApp({ UPSTREAMS: `/api=${api.upstream.url},/down=http://127.0.0.1:${closedPort},/extra=${extraUrl}`, UPSTREAM_TIMEOUT: '1s' }),
       sidecar.restartApp({ UPSTREAMS: `/=${sidecar.upstream.url}`, UPSTREAM_MAX_BODY: '1MB' }),
     ]);
-    const browser = new Browser();
-    await loginViaIdp(browser, api.appUrl);
-    session = browser.cookieHeader(api.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ cookie: session } = await sessionCookieOf(api.appUrl));
   }, { timeout: 90_000 });
   after(async () => {
     extra?.close();

@@ -7,8 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Browser, loginViaIdp } from '../harness/http';
-import { startStack, type Stack } from '../harness/stack';
+import type { Stack } from '../harness/stack';
+import { startGatedStack } from './support';
 import { ROWS } from './framing-cases';
 import { runFramingRow, type FramingTarget } from './framing-check';
 import { FETCH, build, get, raw, withCookie } from './raw-http';
@@ -18,12 +18,7 @@ describe('request framing toward an upstream', { timeout: 240_000 }, () => {
   let host: string;
   let session: string;
   before(async () => {
-    stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
-    host = new URL(stack.appUrl).host;
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl);
-    session = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ stack, host, session } = await startGatedStack());
   }, { timeout: 90_000 });
   after(() => stack?.close());
 

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Browser, loginViaIdp } from '../harness/http';
+import { sessionCookieOf } from '../harness/http';
 import { startStack } from '../harness/stack';
 import { cases, json, type Case, type Ctx } from './hostile-cases';
 import { build, get, raw, type RawResponse } from './raw-http';
@@ -62,10 +62,7 @@ for (const store of ['cookie', 'redis'] as const) {
     before(async () => {
       ctx.stack = await startStack({ redis: store === 'redis', env: ENV });
       ctx.host = new URL(ctx.stack.appUrl).host;
-      const browser = new Browser();
-      await loginViaIdp(browser, ctx.stack.appUrl);
-      ctx.session = browser.cookieHeader(ctx.stack.appUrl) ?? '';
-      assert.match(ctx.session, /gatehouse\.session=/);
+      ({ cookie: ctx.session } = await sessionCookieOf(ctx.stack.appUrl));
     }, { timeout: 90_000 });
     after(() => ctx.stack?.close());
 

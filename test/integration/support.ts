@@ -6,8 +6,8 @@ import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import type { Idp } from '../../dev/idp';
 import type { RecordedRequest } from '../../dev/upstream';
-import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp, parseForms, type Hop, type Page } from '../harness/http';
-import type { Stack } from '../harness/stack';
+import { Browser, FETCH_HEADERS, NAVIGATION_HEADERS, httpRequest, loginViaIdp, parseForms, sessionCookieOf, type Hop, type Page } from '../harness/http';
+import { startStack, type Stack } from '../harness/stack';
 
 /** The two session stores every scenario runs against: cookie store and Redis store. */
 export const STORES = [
@@ -260,4 +260,16 @@ export async function loginFresh(appUrl: string, login = 'alice'): Promise<{ bro
   const cookie = browser.cookieHeader(appUrl);
   assert.ok(cookie && cookie.includes(`${SESSION_COOKIE}=`), 'the callback should set a session cookie');
   return { browser, cookie };
+}
+
+/** A gated stack (auto-login on, `/api/public/**` ignored), the `Host` its requests carry, and the
+ *  `Cookie` header of a logged-in browser: what the raw-socket attack suites start from. */
+export async function startGatedStack(): Promise<{ stack: Stack; host: string; session: string }> {
+  const stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
+  try {
+    return { stack, host: new URL(stack.appUrl).host, session: (await sessionCookieOf(stack.appUrl)).cookie };
+  } catch (error) {
+    await stack.close();
+    throw error;
+  }
 }

@@ -60,7 +60,7 @@ const cookieName = (line: string) => {
 // ---- item 6: not storable by shared caches -------------------------------------------------------
 
 /** Header names that tell a CDN or shared cache (and only it) how long to keep a response. */
-const CDN_CACHING = /^(cdn-cache-control|[a-z0-9-]+-cdn-cache-control|surrogate-control|edge-control)$/;
+const CDN_CACHING = /^(cdn-cache-control|[a-z0-9-]+-cdn-cache-control|surrogate-control|edge-control|x-accel-expires)$/;
 
 /** The rule of item 6, with its precondition: Gatehouse did attach its session cookie. */
 export function privateToSharedCaches(res: RawResponse, ctx: Ctx): void {
@@ -100,6 +100,7 @@ const item6: ResponseCase[] = [
   cached('Cloudflare-CDN-Cache-Control: max-age=600', ['Cloudflare-CDN-Cache-Control', 'max-age=600']),
   cached('Vercel-CDN-Cache-Control: max-age=600', ['Vercel-CDN-Cache-Control', 'max-age=600']),
   cached('Edge-Control: cache-maxage=600s (Akamai)', ['Edge-Control', 'cache-maxage=600s']),
+  cached('X-Accel-Expires: 600 (nginx)', ['X-Accel-Expires', '600']),
   cached('all of them at once', ['Cache-Control', 'public, s-maxage=600'], ['CDN-Cache-Control', 'max-age=600'], ['Surrogate-Control', 'max-age=600'], ['Expires', 'Fri, 01 Jan 2100 00:00:00 GMT']),
   {
     ...cached('Cache-Control: no-store stays no-store', ['Cache-Control', 'no-store']),
@@ -193,7 +194,7 @@ const cookies: ResponseCase[] = [
 // ---- item 7: Location / Content-Location / Refresh -------------------------------------------------
 
 /** A URL the browser gets must be on the ingress: relative to its origin, or absolute on it. */
-function onIngress(value: string | undefined, ctx: Ctx, want: string, what: string): void {
+function onIngress(value: string | undefined, ctx: Ctx, want: string | string[], what: string): void {
   assert.ok(value !== undefined, `${what} is missing`);
   const relative = /^\/(?![/\\])/.test(value);
   assert.ok(relative || value.startsWith(`${ctx.appOrigin}/`) || value === ctx.appOrigin, `${what} ${JSON.stringify(value)} is neither relative nor on the ingress ${ctx.appOrigin}`);
@@ -244,6 +245,8 @@ const redirects: ResponseCase[] = [
   location('backslashes http:\\\\127.0.0.1:<port>\\x', (c) => `http:\\\\127.0.0.1:${c.port}\\x`, '/api/x'),
   location('slash-backslash /\\127.0.0.1:<port>/x', (c) => `/\\127.0.0.1:${c.port}/x`, '/api/x'),
   location('userinfo http://u:p@127.0.0.1:<port>/x', (c) => `http://u:p@127.0.0.1:${c.port}/x`, '/api/x'),
+  location('the other scheme https://127.0.0.1:<port>/x', (c) => `https://127.0.0.1:${c.port}/x`, '/api/x'),
+  location('another loopback name http://localhost:<port>/x', (c) => `http://localhost:${c.port}/x`, '/api/x'),
   location('on a 201 Created', (c) => `${c.origin}/x`, '/api/x', { status: 201 }),
   location('route with a base path: /v1=<origin>/base, <origin>/base/users', (c) => `${c.origin}/base/users`, '/v1/users', { route: '/v1' }),
   location('route with a base path: /v1=<origin>/base, <origin>/base', (c) => `${c.origin}/base`, ['/v1', '/v1/'], { route: '/v1' }),
@@ -268,6 +271,25 @@ const redirects: ResponseCase[] = [
       onIngress(parts.url, ctx, '/api/x', 'Refresh url');
     },
   })),
+  ...([
+    ["Refresh: 0;url='<origin>'x (HTML ends the URL at the quote)", (c: Ctx) => `0;url='${c.origin}'x`],
+    ['Refresh: 0;url="<origin>"# (HTML ends the URL at the quote)', (c: Ctx) => `0;url="${c.origin}"#`],
+  ] as const).map(([name, value]): ResponseCase => ({
+    item: 7,
+    name,
+    upstream: (c) => ({ headers: [['Refresh', value(c)]] }),
+    expect: (res, ctx) => {
+      const parts = refreshParts(header(res, 'refresh'));
+      assert.ok(parts, `Refresh ${JSON.stringify(header(res, 'refresh'))} has no url`);
+      onIngress(parts.url, ctx, ['/api', '/api/'], 'Refresh url');
+    },
+  })),
+  {
+    item: 7,
+    name: 'two Content-Location headers naming the upstream (Node joins them): none reaches the browser',
+    upstream: (c) => ({ headers: [['Content-Location', `${c.origin}/a`], ['Content-Location', `${c.origin}/b`]] }),
+    expect: (res) => assert.deepEqual(values(res, 'content-location'), []),
+  },
   unchanged('a relative Location: /somewhere is never rewritten', 'Location', () => '/somewhere'),
   unchanged('a foreign absolute Location: https://example.com/x is never rewritten', 'Location', () => 'https://example.com/x'),
   unchanged('a foreign Content-Location: https://example.com/x is never rewritten', 'Content-Location', () => 'https://example.com/x', 200),

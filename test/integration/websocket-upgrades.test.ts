@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Browser, loginViaIdp } from '../harness/http';
 import { startStack, type Stack } from '../harness/stack';
+import { startGatedStack } from './support';
 import { eventually } from '../harness/wait';
 import { SMUGGLED, SMUGGLED_PATH, chunked } from './framing-cases';
 import { FETCH, NAV, build, get, raw, withCookie, type Hdrs } from './raw-http';
@@ -35,12 +35,7 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
   let host: string;
   let session: string;
   before(async () => {
-    stack = await startStack({ env: { AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/api/public/**' } });
-    host = new URL(stack.appUrl).host;
-    const browser = new Browser();
-    await loginViaIdp(browser, stack.appUrl);
-    session = browser.cookieHeader(stack.appUrl) ?? '';
-    assert.match(session, /gatehouse\.session=/);
+    ({ stack, host, session } = await startGatedStack());
   }, { timeout: 90_000 });
   after(() => stack?.close());
 
@@ -65,6 +60,25 @@ describe('WebSocket upgrades', { timeout: 180_000 }, () => {
       assert.deepEqual(stack.upstream.arrived.slice(before).map((r) => r.url), [`/public/after?after=${id}`], 'neither the handshake nor its body reached the upstream');
       assert.ok(!stack.upstream.requests.some((r) => r.url.startsWith(SMUGGLED_PATH) || r.rawHeaders.includes('Bearer forged')));
       assert.deepEqual(stack.upstream.clientErrors.slice(errorsBefore), []);
+    });
+  }
+
+  // An h2c upgrade would open an HTTP/2 tunnel in which any path and header pass the gate.
+  const OTHER_PROTOCOLS: Array<[string, Hdrs]> = [
+    ['h2c', [['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA']]],
+    ['websocket, h2c', []],
+    ['TLS/1.0', []],
+  ];
+  for (const [protocol, extra] of OTHER_PROTOCOLS) {
+    test(`an upgrade to ${protocol} → 400, the upstream sees nothing`, async () => {
+      const id = `proto-${++n}`;
+      const before = stack.upstream.arrived.length;
+      const request = `GET /api/ws HTTP/1.1\r\nHost: ${host}\r\nCookie: ${session}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: ${protocol}\r\n${extra.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+      const res = await exchange(stack.port, Buffer.from(request, 'latin1'));
+      assert.equal(res.switches, 0, res.text.slice(0, 300));
+      assert.equal(res.status, 400, res.text.slice(0, 300));
+      await barrier(id);
+      assert.deepEqual(stack.upstream.arrived.slice(before).map((r) => r.url), [`/public/after?after=${id}`]);
     });
   }
 
