@@ -86,8 +86,6 @@ describe('the container image', { skip: missing ?? false, timeout: 15 * 60_000 }
       // network the listener and metrics need ports nobody else holds.
       PORT: String(port),
       METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-      // Nothing to drain here: no load balancer to wait for at the end.
-      SHUTDOWN_WAIT: '1s',
     };
 
     process.once('exit', () => removeContainerSync(name));
@@ -233,9 +231,18 @@ describe('the container image', { skip: missing ?? false, timeout: 15 * 60_000 }
     assert.match(await res.text(), /^gatehouse_logins_total\b/m);
   });
 
-  test('SIGTERM (podman stop) ends the server with exit code 0', async () => {
+  test('readiness answers 200 in the container (IdP discovery loaded)', async () => {
+    const res = await fetch(`${appUrl}/oauth2/ready`);
+    assert.equal(res.status, 200, logTail());
+    assert.deepEqual(await res.json(), { ready: true });
+  });
+
+  test('SIGTERM to the container reaches the server as PID 1: readiness fails at once while it still serves, then it exits 0', async () => {
     const done = exited(container);
-    await podman(['stop', '--time', '60', name], 90_000);
+    await podman(['kill', '--signal', 'SIGTERM', name]);
+    // Within SHUTDOWN_WAIT (default 5 s): the probe says 503, liveness still answers.
+    await eventually('readiness 503 after SIGTERM', 3_000, async () => (await fetch(`${appUrl}/oauth2/ready`)).status === 503, { minDelayMs: 20, maxDelayMs: 100 });
+    assert.equal((await (await fetch(`${appUrl}/oauth2/ping`)).text()).trim(), 'pong');
     const { code } = await done;
     assert.equal(code, 0, logTail());
   });
