@@ -29,6 +29,7 @@ export function guardNextBody(req: IncomingMessage, framing: Framing, limits: Ne
     done = true;
     clearTimeout(timer);
     socket.off('data', count);
+    socket.off('close', stop);
   };
   const violate = (code: 'payload_too_large' | 'request_timeout') => {
     if (done) return;
@@ -41,6 +42,8 @@ export function guardNextBody(req: IncomingMessage, framing: Framing, limits: Ne
   };
   const timer = setTimeout(() => violate('request_timeout'), limits.timeoutMs);
   socket.on('data', count);
+  // A body nobody reads never ends: the connection closing ends the watch too.
+  socket.once('close', stop);
   req.once('end', stop);
   req.once('close', stop);
 }

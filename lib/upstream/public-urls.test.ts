@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { refreshToPublic, toPublicUrl, type UrlMapping } from './public-urls';
+import { namesUpstream, refreshToPublic, toPublicUrl, type UrlMapping } from './public-urls';
 
 const ingress = new URL('https://app.example');
 const route = (prefix: string, target: string) => ({ prefix, target: new URL(target) });
@@ -24,6 +24,11 @@ describe('toPublicUrl (Location, Content-Location)', () => {
     { name: 'sidecar', m: sidecar, input: 'http://127.0.0.1:8080/dashboard', want: 'https://app.example/dashboard' },
     { name: 'sidecar app says localhost', m: sidecar, input: 'http://localhost:8080/dashboard', want: 'https://app.example/dashboard' },
     { name: 'sidecar app says [::1]', m: sidecar, input: 'http://[::1]:8080/d', want: 'https://app.example/d' },
+    { name: 'sidecar app says localhost.', m: sidecar, input: 'http://localhost.:8080/d', want: 'https://app.example/d' },
+    { name: 'sidecar app says foo.localhost', m: sidecar, input: 'http://foo.localhost:8080/d', want: 'https://app.example/d' },
+    { name: 'sidecar app says [::ffff:127.0.0.1]', m: sidecar, input: 'http://[::ffff:127.0.0.1]:8080/d', want: 'https://app.example/d' },
+    { name: 'sidecar app says 0.0.0.0', m: sidecar, input: 'http://0.0.0.0:8080/d', want: 'https://app.example/d' },
+    { name: 'a trailing dot on a named host', m: { ingress, routes: [route('/api', 'http://api:8080')] }, input: 'http://api.:8080/x', want: 'https://app.example/api/x' },
     { name: 'another route\'s upstream', m: two, input: 'http://10.0.0.9:9000/v2/users', want: 'https://app.example/admin/users' },
     { name: 'default port spelled out', m: { ingress, routes: [route('/', 'http://upstream/')] }, input: 'http://upstream:80/x', want: 'https://app.example/x' },
     { name: 'relative path untouched', m: api, input: '/somewhere', want: '/somewhere' },
@@ -52,4 +57,18 @@ describe('refreshToPublic', () => {
     ["0; url='http://[::1'", null],
   ];
   for (const [input, want] of cases) test(input, () => assert.equal(refreshToPublic(input, api), want));
+});
+
+describe('namesUpstream (the last check before a URL header goes out)', () => {
+  const cases: [string, boolean][] = [
+    ['/a, http://u@127.0.0.1:8080/b', true],
+    ['/a, http://localhost:8080/b', true],
+    ['/a, http://127.0.0.1:08080/b', true],
+    ['5, 0; url=http://localhost:8080/x', true],
+    ["0; url='//127.0.0.1:8080/x'", true],
+    ['https://app.example/x', false],
+    ['/a, /b', false],
+    ['https://example.com/a, 5', false],
+  ];
+  for (const [value, want] of cases) test(value, () => assert.equal(namesUpstream(value, sidecar), want));
 });

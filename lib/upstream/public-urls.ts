@@ -13,7 +13,10 @@ export interface UrlMapping {
   routes: readonly Pick<UpstreamRoute, 'prefix' | 'target'>[];
 }
 
-const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+/** Every name a browser treats as this machine, as WHATWG URL spells them (`[::ffff:127.0.0.1]` is `[::ffff:7f00:1]`). */
+const LOOPBACK = /^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/;
+/** `api.` and `api` are one host to a resolver. */
+const hostOf = (u: URL) => u.hostname.toLowerCase().replace(/\.$/, '');
 const portOf = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
 
 /**
@@ -23,8 +26,8 @@ const portOf = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
  */
 function sameServer(u: URL, target: URL): boolean {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
-  const host = u.hostname.toLowerCase();
-  const targetHost = target.hostname.toLowerCase();
+  const host = hostOf(u);
+  const targetHost = hostOf(target);
   const hostMatches = host === targetHost || (LOOPBACK.test(host) && LOOPBACK.test(targetHost));
   return hostMatches && portOf(u) === portOf(target);
 }
@@ -108,8 +111,25 @@ export function refreshToPublic(value: string, m: UrlMapping): string | null {
   return mappedUrl === url ? value : `${delay}; url=${mappedUrl}`;
 }
 
-/** Whether a header value still spells `//<an upstream's host:port>` anywhere (joined duplicate headers can). */
+/**
+ * Whether a header value still names an upstream's server anywhere: duplicate headers arrive
+ * joined with `, `, so besides the literal `//host:port`, each piece is read as a URL (a `Refresh`
+ * piece without its delay).
+ */
 export function namesUpstream(value: string, m: UrlMapping): boolean {
+  // Spelled out anywhere, even inside a path that mapping made out of a joined value.
   const text = value.toLowerCase().replaceAll('\\', '/');
-  return m.routes.some((route) => text.includes(`//${route.target.host.toLowerCase()}`));
+  if (m.routes.some((route) => text.includes(`//${route.target.host.toLowerCase()}`))) return true;
+  return value.split(',').some((piece) => {
+    const url = piece.replace(/^\s*[\d.]+\s*;?\s*(?:url\s*=\s*)?/i, '').trim().replace(/^['"]|['"]$/g, '');
+    if (!url) return false;
+    for (const route of m.routes) {
+      try {
+        if (new URL(url, m.ingress).origin !== m.ingress.origin && sameServer(new URL(url, route.target), route.target)) return true;
+      } catch {
+        // not a URL: names nothing
+      }
+    }
+    return false;
+  });
 }

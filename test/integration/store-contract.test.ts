@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../test/harness/redis';
-import { createRedisClient, whenReady } from '../redis';
-import { CookieSessionStore } from './cookie-store';
-import { RedisSessionStore, redisKeys } from './redis-store';
-import type { Session } from './session';
-import type { SessionStore } from './store';
+import { startRedis, type RedisServer } from '../harness/redis';
+import { createRedisClient, whenReady } from '../../lib/redis';
+import { CookieSessionStore } from '../../lib/session/cookie-store';
+import { RedisSessionStore, redisKeys } from '../../lib/session/redis-store';
+import type { Session } from '../../lib/session/session';
+import type { SessionStore } from '../../lib/session/store';
 
 const HOUR = 3_600_000;
 const timings = { inactivityTimeoutMs: null, refreshBeforeMs: 30_000, maxLifetimeMs: 10 * HOUR };
