@@ -6,14 +6,13 @@
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { gatehouse } from '@/lib/gatehouse';
-import { autoLogin, unauthenticatedBody } from '@/lib/gate';
-import { cookieScope, parseCookies } from '@/lib/http/cookies';
+import { unauthenticatedBody } from '@/lib/gate';
 import { basePathOf } from '@/lib/http/ingress';
 import { INGRESS_HEADER } from '@/lib/http/internal-headers';
 import { isNavigation } from '@/lib/http/navigation';
 import { readRequestPath } from '@/lib/http/request-path';
 import { log } from '@/lib/log';
-import { resolveSession } from '@/lib/session/resolve';
+import { gateRequest } from '@/lib/request-gate';
 
 export async function proxy(request: NextRequest) {
   const gh = gatehouse();
@@ -22,18 +21,16 @@ export async function proxy(request: NextRequest) {
   if (!path) return NextResponse.json({ error: 'bad_request' }, { status: 400 });
   const ingress = config.ingresses[Number(request.headers.get(INGRESS_HEADER) ?? 0) || 0] ?? config.ingresses[0];
   const basePath = basePathOf(ingress);
-  const scope = cookieScope(config, basePath);
-  const resolved = await resolveSession(gh, parseCookies(request.headers.get('cookie')), scope, Date.now());
-
-  const gate = autoLogin(config, {
+  const gate = await gateRequest(gh, {
+    cookieHeader: request.headers.get('cookie'),
+    basePath,
     decodedPath: path.decoded,
     returnTo: basePath + path.raw + request.nextUrl.search,
-    basePath,
     navigation: isNavigation(request.method, request.headers),
-    hasSession: resolved.session !== null,
     upstream: false,
+    now: Date.now(),
   });
-  log.debug('page gate', { outcome: gate.kind, session: resolved.session !== null });
+  log.debug('page gate', { outcome: gate.kind, session: gate.session !== null });
   // Next insists on absolute URLs in a Location set here; they are built from the ingress.
   const absolute = (location: string) => `${ingress.origin}${location}`;
   let response: NextResponse;
@@ -48,7 +45,7 @@ export async function proxy(request: NextRequest) {
     response = NextResponse.next();
   }
   // Safe here: this is not a rewrite, so these cookies go to the browser only.
-  for (const cookie of resolved.setCookies) response.headers.append('Set-Cookie', cookie);
+  for (const cookie of gate.setCookies) response.headers.append('Set-Cookie', cookie);
   return response;
 }
 

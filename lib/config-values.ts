@@ -3,8 +3,10 @@
  * routes. Each reports problems through zod's context, so lib/config.ts names the variable.
  */
 import { z } from 'zod';
-import type { HostPort, UpstreamRoute } from './config';
 import { parseDuration } from './duration';
+
+export interface HostPort { host: string; port: number }
+export interface UpstreamRoute { prefix: string; target: URL }
 
 export const list = (value: string, separator = /,/) => value.split(separator).map((s) => s.trim()).filter(Boolean);
 export const optional = z.string().trim().optional().transform((v) => (v ? v : undefined));

@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams } from './config-values';
+import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams, type HostPort, type UpstreamRoute } from './config-values';
+
+export type { HostPort, UpstreamRoute } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export interface HostPort { host: string; port: number }
 /** Credentials and TLS, the same for every Redis node of any topology (SPEC §2); keys only when set. */
 export interface RedisAccess {
   username?: string;
@@ -23,7 +24,6 @@ export type RedisConfig = RedisAccess & (
   | { kind: 'standalone'; url: string }
   | { kind: 'sentinel'; sentinels: HostPort[]; name: string; sentinelPassword?: string }
   | { kind: 'cluster'; nodes: HostPort[] });
-export interface UpstreamRoute { prefix: string; target: URL }
 /** SPEC §8: single sign-on. `null` is the standalone relying party. */
 export type SsoConfig =
   | {

@@ -7,8 +7,9 @@ import type { Duplex } from 'node:stream';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { UpstreamRoute } from '../config';
 import type { Gatehouse } from '../gatehouse';
-import { autoLogin, unauthenticatedBody } from '../gate';
-import { cookieScope, firstCookies, isOwnCookie, parseCookies } from '../http/cookies';
+import { unauthenticatedBody } from '../gate';
+import { gateRequest, type GateInput } from '../request-gate';
+import { firstCookies, isOwnCookie } from '../http/cookies';
 import { createContext } from '../http/context';
 import { matchIngress, type IngressMatch } from '../http/ingress';
 import { INGRESS_HEADER } from '../http/internal-headers';
@@ -17,7 +18,6 @@ import { correlationId } from '../http/request-id';
 import { dropSegments, readRequestPath, segmentCount, type RequestPath } from '../http/request-path';
 import { errorResponse, finish } from '../http/responses';
 import { log, withCorrelationId } from '../log';
-import { resolveSession } from '../session/resolve';
 import { corsOrigin, isForwardedToServer, isSessionApi, serverUrl } from '../sso';
 import { requestFraming } from '../upstream/framing';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
@@ -197,38 +197,38 @@ function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, acce
   });
 }
 
+/** What the gate needs to know of a routed request (lib/request-gate.ts decides). */
+const gateInput = (req: IncomingMessage, r: Routed, navigation: boolean): GateInput => ({
+  cookieHeader: req.headers.cookie,
+  basePath: r.ingress.basePath,
+  decodedPath: r.innerDecoded,
+  returnTo: r.path.raw + r.search,
+  navigation,
+  upstream: true,
+  now: Date.now(),
+});
+
 async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: UpstreamRoute) {
   const { config } = gh;
-  const navigation = isNavigation(req.method ?? 'GET', headerReader(req.headers));
-  const scope = cookieScope(config, r.ingress.basePath);
-  const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
-
-  const gate = autoLogin(config, {
-    decodedPath: r.innerDecoded,
-    returnTo: r.path.raw + r.search,
-    basePath: r.ingress.basePath,
-    navigation,
-    hasSession: resolved.session !== null,
-    upstream: true,
-  });
+  const gate = await gateRequest(gh, gateInput(req, r, isNavigation(req.method ?? 'GET', headerReader(req.headers))));
   if (gate.kind === 'login') {
-    res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
     return endLingering(res);
   }
   if (gate.kind === 'unauthenticated') {
     req.resume();
-    res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(unauthenticatedBody(gate.loginUrl))), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': resolved.setCookies });
+    res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(unauthenticatedBody(gate.loginUrl))), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
     return endLingering(res, unauthenticatedBody(gate.loginUrl));
   }
 
   const target = upstreamUrl(upstream, r.innerRaw, r.search);
   forward(req, res, {
     target,
-    headers: headersForUpstream(gh, req, r, resolved.session?.tokens.accessToken ?? null, target),
+    headers: headersForUpstream(gh, req, r, gate.session?.tokens.accessToken ?? null, target),
     agents: gh.upstreamAgents,
     maxBodyBytes: config.upstreamMaxBody,
     timeoutMs: config.upstreamTimeoutMs,
-    response: upstreamAnswer(gh, r, upstream, resolved.setCookies),
+    response: upstreamAnswer(gh, r, upstream, gate.setCookies),
     onFailure: (code, cause) => {
       log.warn('upstream request failed', { correlation_id: r.requestId, code, upstream: upstream.prefix, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
@@ -263,14 +263,12 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
   // and header travel past the gate and the header rules.
   if (String(req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'Bad Request', routed.requestId);
   const { config } = gh;
-  const scope = cookieScope(config, routed.ingress.basePath);
-  const resolved = await resolveSession(gh, parseCookies(req.headers.cookie), scope, Date.now());
-  const gate = autoLogin(config, { decodedPath: routed.innerDecoded, returnTo: routed.path.raw + routed.search, basePath: routed.ingress.basePath, navigation: false, hasSession: resolved.session !== null, upstream: true });
+  const gate = await gateRequest(gh, gateInput(req, routed, false));
   if (gate.kind !== 'pass') return rejectUpgrade(socket, 401, 'Unauthorized', routed.requestId);
   const target = upstreamUrl(upstream, routed.innerRaw, routed.search);
   forwardUpgrade(req, socket, head, {
     target,
-    headers: headersForUpstream(gh, req, routed, resolved.session?.tokens.accessToken ?? null, target, true),
+    headers: headersForUpstream(gh, req, routed, gate.session?.tokens.accessToken ?? null, target, true),
     timeoutMs: config.upstreamTimeoutMs,
     // A 101 carries no cookie of ours: a refreshed cookie session is written on the next request.
     response: upstreamAnswer(gh, routed, upstream, []),
