@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { OAUTH2 } from './routes';
 
 export interface HostPort { host: string; port: number }
 export interface UpstreamRoute { prefix: string; target: URL }
@@ -65,7 +66,7 @@ export function parseUpstreams(value: string, ctx: z.RefinementCtx): UpstreamRou
   const routes = list(value).map((entry) => {
     const eq = entry.indexOf('=');
     const prefix = eq > 0 ? entry.slice(0, eq).trim().replace(/\/+$/, '') || '/' : '';
-    if (!prefix.startsWith('/') || prefix.startsWith('/oauth2')) {
+    if (!prefix.startsWith('/') || prefix.startsWith(OAUTH2)) {
       ctx.addIssue({ code: 'custom', message: `"${entry}" must be PREFIX=URL with a prefix that starts with / and is not under /oauth2` });
       return null;
     }

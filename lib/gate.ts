@@ -4,6 +4,7 @@
  */
 import type { Config } from './config';
 import { compileGlobs, isAlwaysPublic } from './url/paths';
+import { loginPath } from './routes';
 
 export type GateOutcome =
   | { kind: 'pass' }
@@ -45,7 +46,7 @@ export interface GateRequest {
 
 export function autoLogin(config: Config, r: GateRequest): GateOutcome {
   if (!config.autoLogin || r.hasSession || isErrorPath(config, r) || isIgnored(config, r)) return { kind: 'pass' };
-  const loginUrl = `${r.basePath}/oauth2/login?redirect=${encodeURIComponent(r.returnTo)}`;
+  const loginUrl = loginPath(r.basePath, r.returnTo);
   return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
 }
 

@@ -5,6 +5,7 @@
 import type { Config } from './config';
 import { isOnDomain } from './config';
 import { sanitizeRedirect, ssoRedirect } from './url/redirect';
+import { ROUTES } from './routes';
 
 /**
  * A `redirect` value as login and logout keep it: on an SSO server an absolute URL on the SSO
@@ -39,11 +40,11 @@ export function corsOrigin(config: Config, origin: string | undefined): string |
 }
 
 /** The session API paths that answer CORS on an SSO server. */
-export const isSessionApi = (innerPath: string) => innerPath === '/oauth2/session' || innerPath === '/oauth2/session/refresh';
+export const isSessionApi = (innerPath: string) => innerPath === ROUTES.session || innerPath === ROUTES.sessionRefresh;
 
 /** Endpoints an SSO proxy forwards to its server, which owns the session cookie (SPEC §8). */
 export const isForwardedToServer = (innerPath: string) =>
-  isSessionApi(innerPath) || innerPath === '/oauth2/logout/frontchannel' || innerPath === '/oauth2/logout/backchannel' || innerPath === '/oauth2/logout/local';
+  isSessionApi(innerPath) || innerPath === ROUTES.frontChannelLogout || innerPath === ROUTES.backChannelLogout || innerPath === ROUTES.logoutLocal;
 
 /** `<SSO_SERVER_URL>/oauth2/<endpoint>`, with the query given. */
 export function serverUrl(serverBase: URL, innerPath: string, search: string): URL {
@@ -57,7 +58,7 @@ export function serverUrl(serverBase: URL, innerPath: string, search: string): U
  * SSO proxy: `/oauth2/login` and `/oauth2/logout` go to the server with an absolute redirect back
  * to this proxy (its ingress + the sanitised target); the other login parameters travel along.
  */
-export function serverRedirect(serverBase: URL, endpoint: '/oauth2/login' | '/oauth2/logout', ingress: URL, target: string, query: URLSearchParams): string {
+export function serverRedirect(serverBase: URL, endpoint: typeof ROUTES.login | typeof ROUTES.logout, ingress: URL, target: string, query: URLSearchParams): string {
   const params = new URLSearchParams();
   for (const [name, value] of query) if (name !== 'redirect') params.append(name, value);
   params.set('redirect', `${ingress.origin}${target}`);

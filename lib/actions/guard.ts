@@ -3,7 +3,7 @@
  */
 import type { Config } from '../config';
 import { GatehouseError } from '../errors';
-import { loginPath, type RequestContext } from '../http/context';
+import { loginPathOf, type RequestContext } from '../http/context';
 import { errorResponse, json } from '../http/responses';
 
 /**
@@ -12,7 +12,7 @@ import { errorResponse, json } from '../http/responses';
  */
 export function refuseNonNavigation(ctx: RequestContext): Response | null {
   if (ctx.interactive) return null;
-  return json(401, { error: 'unauthenticated', error_description: 'open this URL in the browser window', login_url: loginPath(ctx) });
+  return json(401, { error: 'unauthenticated', error_description: 'open this URL in the browser window', login_url: loginPathOf(ctx) });
 }
 
 /** Errors of interactive endpoints are shown to the person (page or ERROR_PATH). */

@@ -16,6 +16,7 @@ import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { sameOriginRefererPath, sanitizeRedirect } from '../url/redirect';
 import { refuseNonNavigation, showError } from './guard';
 import { loginRateLimiter } from './rate-limit';
+import { ROUTES } from '../routes';
 
 const PROMPTS = new Set(['login', 'select_account']);
 
@@ -37,7 +38,7 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   const { config } = gh;
   if (config.sso?.mode === 'proxy') {
     // SPEC §8: the server logs in; it sends the browser back here afterwards.
-    return redirect(serverRedirect(config.sso.serverUrl, '/oauth2/login', ctx.ingress, loginTarget(ctx), ctx.query));
+    return redirect(serverRedirect(config.sso.serverUrl, ROUTES.login, ctx.ingress, loginTarget(ctx), ctx.query));
   }
   const target = loginTarget(ctx, config);
 
@@ -63,7 +64,7 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
     nonce: randomNonce(),
     codeVerifier: randomCodeVerifier(),
     target,
-    redirectUri: publicUrl(ctx.ingress, '/oauth2/callback'),
+    redirectUri: publicUrl(ctx.ingress, ROUTES.callback),
     maxAge: prompt === 'login' ? 0 : undefined,
     createdAt: ctx.now,
   };

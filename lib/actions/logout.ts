@@ -13,6 +13,7 @@ import { seal, unseal } from '../seal';
 import { sanitizeRedirect } from '../url/redirect';
 import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { refuseNonNavigation } from './guard';
+import { ROUTES } from '../routes';
 
 interface LogoutTransaction { state: string; redirect?: string }
 const LOGOUT_TTL_SECONDS = 600;
@@ -39,7 +40,7 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
   if (config.sso?.mode === 'proxy') {
     // SPEC §8: the server owns the session and ends it; it sends the browser back here afterwards.
     const back = requested === null ? homePath(ctx) : sanitizeRedirect(requested, homePath(ctx));
-    return redirect(serverRedirect(config.sso.serverUrl, '/oauth2/logout', ctx.ingress, back, ctx.query));
+    return redirect(serverRedirect(config.sso.serverUrl, ROUTES.logout, ctx.ingress, back, ctx.query));
   }
   const { setCookies, idToken } = await endLocalSession(gh, ctx, 'rp_initiated');
   const remembered = requested === null ? undefined : redirectTarget(config, requested, defaultTarget(config, homePath(ctx)));
@@ -51,7 +52,7 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
     log.warn('IdP unavailable at logout; ended the local session only', { correlation_id: ctx.requestId, error: error as Error });
   }
   const tx: LogoutTransaction = { state: randomState(), redirect: remembered };
-  const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, '/oauth2/logout/callback'), state: tx.state });
+  const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, ROUTES.logoutCallback), state: tx.state });
   if (!endSession) return redirect(remembered ?? defaultAfterLogout(gh, ctx), setCookies);
   const sealed = await seal('logout', tx, gh.config.session.secrets, LOGOUT_TTL_SECONDS);
   setCookies.push(serializeCookie(cookieNames(gh.config.cookiePrefix).logout, sealed, ctx.scope, LOGOUT_TTL_SECONDS));

@@ -7,6 +7,7 @@ import { cookieScope, parseCookies, type CookieScope } from './cookies';
 import { basePathOf } from './ingress';
 import { hasSecFetchHeaders, isNavigation } from './navigation';
 import { correlationId } from './request-id';
+import { loginPath } from '../routes';
 
 export interface RequestContext {
   method: string;
@@ -49,8 +50,7 @@ export function createContext(config: Config, r: { method: string; innerPath: st
 }
 
 /** `<ingress-path>/oauth2/login?redirect=<target>`: where "sign in" and "try again" lead. */
-export const loginPath = (ctx: RequestContext, target?: string) =>
-  `${ctx.basePath}/oauth2/login${target ? `?redirect=${encodeURIComponent(target)}` : ''}`;
+export const loginPathOf = (ctx: RequestContext, target?: string) => loginPath(ctx.basePath, target);
 
 /** The ingress path as a redirect target: the fallback for every unusable `redirect`. */
 export const homePath = (ctx: RequestContext) => ctx.basePath || '/';

@@ -5,7 +5,7 @@
 import type { Config } from '../config';
 import { ERRORS, type GatehouseError } from '../errors';
 import { log } from '../log';
-import { homePath, loginPath, type RequestContext } from './context';
+import { homePath, loginPathOf, type RequestContext } from './context';
 import { renderErrorPage } from './error-page';
 
 function withCookies(headers: Headers, setCookies: readonly string[]) {
@@ -48,7 +48,7 @@ export function errorResponse(config: Config, ctx: RequestContext, error: Gateho
     status,
     message,
     correlationId: ctx.requestId,
-    retryUrl: loginPath(ctx, options.retryTarget ?? homePath(ctx)),
+    retryUrl: loginPathOf(ctx, options.retryTarget ?? homePath(ctx)),
     homeUrl: homePath(ctx),
   });
   const headers = withCookies(new Headers({ 'Content-Type': 'text/html; charset=utf-8' }), setCookies);

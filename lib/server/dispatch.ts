@@ -26,6 +26,7 @@ import type { BrowserResponseOptions } from '../upstream/response-headers';
 import { guardNextBody } from './next-body';
 import { enforceNextHeaders } from './next-headers';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
+import { isOAuth2Path as isOAuth2, ROUTES } from '../routes';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 export type NextUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void>;
@@ -56,7 +57,6 @@ export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
  */
 const MAX_COOKIES_FOR_NEXT = 180;
 
-const isOAuth2 = (innerDecoded: string) => innerDecoded === '/oauth2' || innerDecoded.startsWith('/oauth2/');
 
 function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode; requestId: string } {
   const requestId = correlationId(req.headers['x-request-id'] as string | undefined);
@@ -93,7 +93,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
   const sso = gh.config.sso;
   if (sso?.mode === 'proxy' && isForwardedToServer(innerDecoded)) return forwardToSsoServer(gh, req, res, routed, sso.serverUrl);
   // The IdP calls back the server only: a proxy has no login or logout transaction of its own.
-  if (sso?.mode === 'proxy' && (innerDecoded === '/oauth2/callback' || innerDecoded === '/oauth2/logout/callback')) return fail(gh, req, res, 'not_found', requestId, ingress.index);
+  if (sso?.mode === 'proxy' && (innerDecoded === ROUTES.callback || innerDecoded === ROUTES.logoutCallback)) return fail(gh, req, res, 'not_found', requestId, ingress.index);
   if (sso?.mode === 'server' && isSessionApi(innerDecoded)) {
     if (answerCors(gh, req, res)) return;
   }

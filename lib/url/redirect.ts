@@ -4,6 +4,7 @@
  * browser, a proxy or an application that decodes once more might read as "another host" is
  * refused, and when in doubt the fallback wins.
  */
+import { isOAuth2Path } from '../routes';
 
 /** Longest `redirect` value kept; bounds the work done here and the size of the login cookie. */
 export const MAX_REDIRECT_LENGTH = 2048;
@@ -83,7 +84,7 @@ export function sameOriginRefererPath(referer: string | null, ingress: URL): str
   const base = ingress.pathname.replace(/\/+$/, '');
   const path = url.pathname;
   if (path !== base && !path.startsWith(`${base}/`)) return null;
-  if (path === `${base}/oauth2` || path.startsWith(`${base}/oauth2/`)) return null;
+  if (isOAuth2Path(path.slice(base.length))) return null;
   return reduce(path + url.search);
 }
 

@@ -1,0 +1,27 @@
+/**
+ * Gatehouse's own endpoints (SPEC §3), below each ingress path. The only place their paths are
+ * spelled; the route handlers live at the same paths under app/oauth2/.
+ */
+export const OAUTH2 = '/oauth2';
+
+export const ROUTES = {
+  login: '/oauth2/login',
+  callback: '/oauth2/callback',
+  logout: '/oauth2/logout',
+  logoutCallback: '/oauth2/logout/callback',
+  logoutLocal: '/oauth2/logout/local',
+  frontChannelLogout: '/oauth2/logout/frontchannel',
+  backChannelLogout: '/oauth2/logout/backchannel',
+  session: '/oauth2/session',
+  sessionRefresh: '/oauth2/session/refresh',
+  ping: '/oauth2/ping',
+  ready: '/oauth2/ready',
+} as const;
+
+export type Route = (typeof ROUTES)[keyof typeof ROUTES];
+
+/** `/oauth2` itself or anything below it: never forwarded, never gated by auto-login. */
+export const isOAuth2Path = (path: string) => path === OAUTH2 || path.startsWith(`${OAUTH2}/`);
+
+/** `<basePath>/oauth2/login?redirect=<target>`, the login URL a gate or an error page points to. */
+export const loginPath = (basePath: string, target?: string) => `${basePath}${ROUTES.login}${target ? `?redirect=${encodeURIComponent(target)}` : ''}`;
