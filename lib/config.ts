@@ -77,6 +77,8 @@ export interface Config {
   /** `Secure` cookies unless every ingress is plain http on a loopback host (SPEC §5). */
   cookieSecure: boolean;
   logLevel: LogLevel;
+  /** `ACCESS_LOG`: one log line per request (SPEC §11). */
+  accessLog: boolean;
   metricsAddress: HostPort | null;
   /** On SIGTERM (SPEC §2 `SHUTDOWN_WAIT`, `SHUTDOWN_GRACE`): serve on for `waitMs` while readiness fails, then let in-flight requests finish for up to `graceMs`. */
   shutdown: { waitMs: number; graceMs: number };
@@ -199,6 +201,7 @@ const schema = z.object({
     .transform((v) => (v && v.length > 1 ? v.replace(/\/+$/, '') : v)),
   COOKIE_PREFIX: z.string().trim().default('gatehouse').refine((v) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  ACCESS_LOG: boolean,
   SSO_MODE: optional.pipe(z.enum(['server', 'proxy']).optional()),
   SSO_DOMAIN: optional.transform((v, ctx) => {
     if (!v) return undefined;
@@ -308,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookiePrefix: v.COOKIE_PREFIX,
     cookieSecure: !v.INGRESS.every((u) => u.protocol === 'http:' && isLoopbackHost(u.hostname)),
     logLevel: v.LOG_LEVEL,
+    accessLog: v.ACCESS_LOG,
     metricsAddress: v.METRICS_ADDRESS,
     shutdown: { waitMs: v.SHUTDOWN_WAIT, graceMs: v.SHUTDOWN_GRACE },
     sso,

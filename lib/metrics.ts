@@ -56,6 +56,8 @@ function createMetrics() {
     storeErrors: new Counter('gatehouse_store_errors_total', 'Session store calls that failed or timed out'),
     storeFallbacks: new Counter('gatehouse_store_fallbacks_total', 'New sessions kept in a cookie because Redis was unavailable'),
     storeLatency: new Histogram('gatehouse_store_latency_seconds', 'Session store read latency'),
+    httpRequests: new Counter('gatehouse_http_requests_total', 'Answered requests by route (an endpoint, an upstream prefix or app), method and status class'),
+    httpRequestDuration: new Histogram('gatehouse_http_request_duration_seconds', 'Time from arrival to the end of the answer, by route, method and status class'),
   };
 }
 

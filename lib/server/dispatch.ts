@@ -25,6 +25,7 @@ import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/
 import type { BrowserResponseOptions } from '../upstream/response-headers';
 import { guardNextBody } from './next-body';
 import { enforceNextHeaders } from './next-headers';
+import { oauth2Route, whenDone } from './request-done';
 import { decisionHeaders, endLingering, headerReader, sendResponse } from './node-http';
 import { isOAuth2Path as isOAuth2, ROUTES } from '../routes';
 
@@ -70,6 +71,16 @@ function route(gh: Gatehouse, req: IncomingMessage): Routed | { fail: ErrorCode;
   return { path, search: q < 0 ? '' : url.slice(q), ingress, innerRaw: dropSegments(path.raw, depth), innerDecoded: ingress.innerPath, requestId };
 }
 
+/** The upstream route a request goes to, if any. */
+const upstreamOf = (gh: Gatehouse, r: ReturnType<typeof route>) => ('fail' in r || isOAuth2(r.innerDecoded) ? null : matchUpstream(gh.config.upstreams, r.innerDecoded));
+
+/** The bounded `route` label of a request (lib/server/request-done.ts). */
+function routeLabel(gh: Gatehouse, r: ReturnType<typeof route>): string {
+  if ('fail' in r) return 'invalid';
+  if (isOAuth2(r.innerDecoded)) return oauth2Route(r.innerDecoded);
+  return upstreamOf(gh, r)?.prefix ?? 'app';
+}
+
 async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown) {
   const headers = decisionHeaders(req.headers);
   headers.set('x-request-id', requestId);
@@ -82,6 +93,7 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
 
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
+  whenDone(req, res, () => ({ route: routeLabel(gh, routed), upstream: upstreamOf(gh, routed)?.prefix }), gh.config.accessLog);
   return withCorrelationId(routed.requestId, () => dispatchRouted(gh, req, res, routed, next));
 }
 
@@ -98,7 +110,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
     if (answerCors(gh, req, res)) return;
   }
 
-  const upstream = isOAuth2(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded);
+  const upstream = upstreamOf(gh, routed);
   if (upstream) return serveUpstream(gh, req, res, routed, upstream);
 
   // Next buffers bodies before anything of ours runs: refuse declared giants up front, and bound
@@ -253,7 +265,7 @@ const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCo
 export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
   socket.on('error', () => socket.destroy()); // a client reset must not become an unhandled error
   const routed = route(gh, req);
-  const upstream = 'fail' in routed || isOAuth2(routed.innerDecoded) ? null : matchUpstream(gh.config.upstreams, routed.innerDecoded);
+  const upstream = upstreamOf(gh, routed);
   if ('fail' in routed || !upstream) {
     if (!gh.config.production && !('fail' in routed)) return next(req, socket, head); // Next's dev HMR socket
     return rejectUpgrade(socket, 404, 'Not Found', routed.requestId);
