@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { ConfigError, getConfig } from './lib/config';
 import { gatehouse } from './lib/gatehouse';
-import { log } from './lib/log';
+import { log, routeConsoleToLog } from './lib/log';
 import { startMetricsServer } from './lib/server/metrics-server';
 import { drainOnSignals } from './lib/server/shutdown';
 import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
@@ -35,6 +35,8 @@ async function main() {
     process.exit(1);
   }
   const gh = gatehouse();
+  // From here on, what Next.js prints is a log line too: stdout carries JSON lines only.
+  routeConsoleToLog();
   const { port, hostname } = gh.config.listen;
   // Next attaches its own 'upgrade' listener to the server it is given, or else to the server of the
   // first request it handles. Upgrades are Gatehouse's (dispatchUpgrade, which hands Next its dev

@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   // the whole grace period: stop at once (set SHUTDOWN_* to try the production drain locally).
   setDefault('SHUTDOWN_WAIT', '0s');
   setDefault('SHUTDOWN_GRACE', '1s');
+  // Readable log lines in a terminal (pino-pretty, a devDependency); production writes JSON.
+  setDefault('LOG_FORMAT', 'text');
 
   const app = ingresses[0];
   console.log(

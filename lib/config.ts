@@ -12,6 +12,8 @@ import { parseByteSize, parseDuration } from './duration';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** `LOG_FORMAT`: JSON lines, or readable ones through pino-pretty (a devDependency: `npm run dev`). */
+export type LogFormat = 'json' | 'text';
 /** Credentials and TLS, the same for every Redis node of any topology (SPEC §2); keys only when set. */
 export interface RedisAccess {
   username?: string;
@@ -77,6 +79,7 @@ export interface Config {
   /** `Secure` cookies unless every ingress is plain http on a loopback host (SPEC §5). */
   cookieSecure: boolean;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** `ACCESS_LOG`: one log line per request (SPEC §11). */
   accessLog: boolean;
   metricsAddress: HostPort | null;
@@ -201,6 +204,7 @@ const schema = z.object({
     .transform((v) => (v && v.length > 1 ? v.replace(/\/+$/, '') : v)),
   COOKIE_PREFIX: z.string().trim().default('gatehouse').refine((v) => /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v), 'may hold only letters, digits, "-", "_" and "."'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'text']).default('json'),
   ACCESS_LOG: boolean,
   SSO_MODE: optional.pipe(z.enum(['server', 'proxy']).optional()),
   SSO_DOMAIN: optional.transform((v, ctx) => {
@@ -311,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cookiePrefix: v.COOKIE_PREFIX,
     cookieSecure: !v.INGRESS.every((u) => u.protocol === 'http:' && isLoopbackHost(u.hostname)),
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     accessLog: v.ACCESS_LOG,
     metricsAddress: v.METRICS_ADDRESS,
     shutdown: { waitMs: v.SHUTDOWN_WAIT, graceMs: v.SHUTDOWN_GRACE },

@@ -4,7 +4,7 @@
  */
 import type * as client from 'openid-client';
 import { getConfig, redactedConfig, type Config } from './config';
-import { log, setLogLevel } from './log';
+import { log, setLogFormat, setLogLevel } from './log';
 import { processWide } from './process-wide';
 import { getOidcConfiguration } from './oidc/client';
 import { idpErrorCode, isInvalidGrant, refreshTokens } from './oidc/flows';
@@ -27,6 +27,7 @@ export interface Gatehouse {
 function build(): Gatehouse {
   const config = getConfig();
   setLogLevel(config.logLevel);
+  setLogFormat(config.logFormat);
   const { session } = config;
   const redis = config.redis ? createRedisClient(config.redis) : null;
   const timings = { inactivityTimeoutMs: session.inactivityTimeoutMs, refreshBeforeMs: session.refreshBeforeMs, maxLifetimeMs: session.maxLifetimeMs };

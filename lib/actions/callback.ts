@@ -66,7 +66,7 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
     result = await exchangeCode(await gh.oidc(), callbackUrl, { ...tx, resource: config.oidc.resource }, ctx.now);
   } catch (error) {
     const code = exchangeFailure(error);
-    log.warn('login failed', { correlation_id: ctx.requestId, code, idp_error: idpErrorCode(error) });
+    log.warn('login failed', { error_code: code, idp_error: idpErrorCode(error) });
     // Signed with a key we do not know yet: the IdP rotated its keys. Let "try again" see them.
     if (idpErrorCode(error) === 'OAUTH_KEY_SELECTION_FAILED') forgetOidcConfiguration();
     metrics.logins.inc({ outcome: 'failure' });
@@ -88,6 +88,6 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   };
   const created = await gh.sessions.create(session, ctx.cookies, ctx.scope);
   metrics.logins.inc({ outcome: 'success', store: created.store });
-  log.info('login completed', { correlation_id: ctx.requestId, store: created.store });
+  log.info('login completed', { store: created.store });
   return redirect(target, [...overriddenBy(setCookies, created.setCookies), ...clearLogin]);
 }

@@ -28,7 +28,7 @@ export async function frontChannelLogout(gh: Gatehouse, ctx: RequestContext): Pr
   if (sid.length > MAX_SID_LENGTH) return json(400, { error: 'invalid_request', error_description: 'sid is too long' });
   const ended = await gh.sessions.endBySubject({ sid, verified: false });
   metrics.logouts.inc({ channel: 'front_channel' }, ended);
-  log.info('front-channel logout', { correlation_id: ctx.requestId, ended });
+  log.info('front-channel logout', { ended });
   return new Response('', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
 }
 
@@ -68,7 +68,7 @@ async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): P
 /** `body` is the form, or null when it was larger than `MAX_LOGOUT_FORM_BYTES`. */
 export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body: string | null): Promise<Response> {
   const invalid = (reason: string) => {
-    log.warn('back-channel logout refused', { correlation_id: ctx.requestId, reason });
+    log.warn('back-channel logout refused', { reason });
     return json(400, { error: 'invalid_request' });
   };
   if (body === null) return invalid('body too large');
@@ -80,7 +80,7 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
     claims = await verifyLogoutToken(token, { issuer: metadata.issuer, clientId: gh.config.oidc.clientId, jwksUri: metadata.jwks_uri! });
   } catch (error) {
     if (error instanceof InvalidLogoutToken) return invalid(error.message);
-    log.error('back-channel logout could not be checked', { correlation_id: ctx.requestId, error: error as Error });
+    log.error('back-channel logout could not be checked', { error: error as Error });
     return json(503, { error: 'temporarily_unavailable' });
   }
   const first = await firstUse(gh, claims.jti, claims.exp);
@@ -88,6 +88,6 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
   if (!first) return invalid('jti replayed');
   const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub, verified: true });
   metrics.logouts.inc({ channel: 'back_channel' }, ended);
-  log.info('back-channel logout', { correlation_id: ctx.requestId, ended });
+  log.info('back-channel logout', { ended });
   return new Response(null, { status: 200 });
 }

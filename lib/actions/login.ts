@@ -83,6 +83,6 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
     return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
   }
   setCookies.push(...(await loginCookies(tx, loginId, ctx.cookies, ctx.scope, config.session.secrets)));
-  log.info('login started', { correlation_id: ctx.requestId, prompt: prompt || undefined });
+  log.info('login started', { prompt: prompt || undefined });
   return redirect(location.href, setCookies);
 }

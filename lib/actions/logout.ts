@@ -27,7 +27,7 @@ async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: stri
   const setCookies = await gh.sessions.end(lookup, ctx.cookies, ctx.scope);
   if (lookup.state === 'found') {
     metrics.logouts.inc({ channel });
-    log.info('session ended', { correlation_id: ctx.requestId, channel });
+    log.info('session ended', { channel });
   }
   return { setCookies, idToken: lookup.state === 'found' ? lookup.session.tokens.idToken : undefined };
 }
@@ -49,7 +49,7 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
   try {
     oidc = await gh.oidc();
   } catch (error) {
-    log.warn('IdP unavailable at logout; ended the local session only', { correlation_id: ctx.requestId, error: error as Error });
+    log.warn('IdP unavailable at logout; ended the local session only', { error: error as Error });
   }
   const tx: LogoutTransaction = { state: randomState(), redirect: remembered };
   const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, ROUTES.logoutCallback), state: tx.state });

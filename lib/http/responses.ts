@@ -35,7 +35,16 @@ export interface ErrorOptions {
 export function errorResponse(config: Config, ctx: RequestContext, error: GatehouseError, options: ErrorOptions): Response {
   const { status, message } = ERRORS[error.code];
   const level = status >= 500 ? 'error' : 'info';
-  log[level]('request failed', { correlation_id: ctx.requestId, code: error.code, status, path: ctx.innerPath, cause: error.cause instanceof Error ? error.cause : undefined });
+  // The request comes along for whoever investigates: its headers and query pass through the
+  // log's redaction (lib/log-redact.ts), so cookies, credentials and an authorization code do not.
+  log[level]('request failed', {
+    correlation_id: ctx.requestId,
+    error_code: error.code,
+    status,
+    path: ctx.innerPath,
+    request: { method: ctx.method, query: ctx.query, headers: ctx.headers },
+    cause: error.cause instanceof Error ? error.cause : undefined,
+  });
   const setCookies = options.setCookies ?? [];
   if (!options.html) {
     return json(status, { error: error.code, error_description: message, correlation_id: ctx.requestId }, setCookies);

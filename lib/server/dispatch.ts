@@ -93,8 +93,10 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
 
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
-  whenDone(req, res, () => ({ route: routeLabel(gh, routed), upstream: upstreamOf(gh, routed)?.prefix }), gh.config.accessLog);
-  return withCorrelationId(routed.requestId, () => dispatchRouted(gh, req, res, routed, next));
+  return withCorrelationId(routed.requestId, () => {
+    whenDone(req, res, () => ({ route: routeLabel(gh, routed), upstream: upstreamOf(gh, routed)?.prefix }), gh.config.accessLog);
+    return dispatchRouted(gh, req, res, routed, next);
+  });
 }
 
 async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, routed: ReturnType<typeof route>, next: NextHandler): Promise<void> {
@@ -121,7 +123,7 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
     maxBytes: NEXT_MAX_BODY_BYTES,
     timeoutMs: gh.config.upstreamTimeoutMs,
     onViolation: (code) => {
-      log.warn('request body refused', { correlation_id: requestId, code });
+      log.warn('request body refused', { correlation_id: requestId, error_code: code });
       res.shouldKeepAlive = false;
       if (res.headersSent) return void req.socket.destroy();
       void fail(gh, req, res, code, requestId, ingress.index).finally(() => res.once('finish', () => req.socket.destroy()));
@@ -189,7 +191,7 @@ function forwardToSsoServer(gh: Gatehouse, req: IncomingMessage, res: ServerResp
     // The server speaks for the session here: its cookies pass, its URLs are public already.
     response: { requestId: r.requestId, setCookies: [] },
     onFailure: (code, cause) => {
-      log.warn('SSO server request failed', { correlation_id: r.requestId, code, error: cause as Error });
+      log.warn('SSO server request failed', { correlation_id: r.requestId, error_code: code, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
     },
   });
@@ -242,7 +244,7 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     timeoutMs: config.upstreamTimeoutMs,
     response: upstreamAnswer(gh, r, upstream, gate.setCookies),
     onFailure: (code, cause) => {
-      log.warn('upstream request failed', { correlation_id: r.requestId, code, upstream: upstream.prefix, error: cause as Error });
+      log.warn('upstream request failed', { correlation_id: r.requestId, error_code: code, upstream: upstream.prefix, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);
     },
   });

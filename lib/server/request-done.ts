@@ -4,6 +4,7 @@
  * upstream's configured prefix, or `app`), never the raw path, so label cardinality stays bounded
  * whatever clients send.
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../log';
 import { metrics } from '../metrics';
@@ -37,7 +38,10 @@ export const statusClass = (status: number) => `${Math.floor(status / 100)}xx`;
  */
 export function whenDone(req: IncomingMessage, res: ServerResponse, describe: () => { route: string; upstream?: string }, accessLog: boolean): void {
   const started = performance.now();
-  const bytesBefore = req.socket.bytesWritten;
+  // req.socket is null once the response is detached from it (a 'close' after an upgrade or a
+  // destroyed connection): keep the socket itself, whose count survives that.
+  const socket = req.socket;
+  const bytesBefore = socket.bytesWritten;
   let reported = false;
   const report = () => {
     if (reported) return;
@@ -48,7 +52,7 @@ export function whenDone(req: IncomingMessage, res: ServerResponse, describe: ()
       route,
       status: res.headersSent ? res.statusCode : 0,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      bytes: Math.max(0, req.socket.bytesWritten - bytesBefore),
+      bytes: Math.max(0, socket.bytesWritten - bytesBefore),
       upstream,
     };
     const labels = { route: record.route, method: record.method, status: record.status ? statusClass(record.status) : 'aborted' };
@@ -56,6 +60,9 @@ export function whenDone(req: IncomingMessage, res: ServerResponse, describe: ()
     metrics.httpRequestDuration.observe(labels, record.durationMs / 1000);
     if (accessLog) log.info('request', { method: record.method, route: record.route, status: record.status, duration_ms: record.durationMs, bytes: record.bytes, upstream: record.upstream });
   };
-  res.once('finish', report);
-  res.once('close', report);
+  // 'finish' and 'close' fire from the socket, outside the request's context: with the access log
+  // on, bind the report to it so the line carries the request's correlation_id (lib/log.ts).
+  const done = accessLog ? AsyncResource.bind(report) : report;
+  res.once('finish', done);
+  res.once('close', done);
 }
