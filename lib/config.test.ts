@@ -56,6 +56,7 @@ describe('config', () => {
     ['ignore glob not a path', { AUTO_LOGIN_IGNORE_PATHS: 'public/**' }, 'AUTO_LOGIN_IGNORE_PATHS'],
     ['cookie prefix with a space', { COOKIE_PREFIX: 'my app' }, 'COOKIE_PREFIX'],
     ['log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['log format', { LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     ['body size', { UPSTREAM_MAX_BODY: 'lots' }, 'UPSTREAM_MAX_BODY'],
     ['port', { PORT: 'eighty' }, 'PORT'],
     ['client JWK not JSON', { OIDC_CLIENT_JWK: '{nope' }, 'OIDC_CLIENT_JWK'],
@@ -69,6 +70,12 @@ describe('config', () => {
       assert.ok(found.some((p) => p.startsWith(`${variable}:`)), `expected a problem for ${variable}, got ${JSON.stringify(found)}`);
     });
   }
+
+  test('LOG_FORMAT: json unless text is asked for (npm run dev asks for it)', () => {
+    assert.equal(loadConfig(production).logFormat, 'json');
+    assert.equal(loadConfig({}).logFormat, 'json');
+    assert.equal(loadConfig({ ...production, LOG_FORMAT: 'text' }).logFormat, 'text');
+  });
 
   test('parses a full production configuration', () => {
     const config = loadConfig({

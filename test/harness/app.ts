@@ -52,7 +52,7 @@ function childEnv(port: number, env: Record<string, string>): NodeJS.ProcessEnv 
   delete base.NODE_TEST_CONTEXT;
   // Don't let a developer's shell config (or a dev-stack variable) leak into a test's app.
   for (const key of Object.keys(base)) {
-    if (/^(OIDC_|SESSION_|REDIS_|UPSTREAM|AUTO_LOGIN|ERROR_PATH|COOKIE_PREFIX|SSO_|SHUTDOWN_|INGRESS$|LOG_LEVEL$)/.test(key)) {
+    if (/^(OIDC_|SESSION_|REDIS_|UPSTREAM|AUTO_LOGIN|ERROR_PATH|COOKIE_PREFIX|SSO_|SHUTDOWN_|INGRESS$|LOG_LEVEL$|LOG_FORMAT$)/.test(key)) {
       delete base[key];
     }
   }

@@ -106,7 +106,7 @@ describe('slow clients and a full upstream pool', { timeout: 120_000 }, () => {
   });
 
   test('the app logged no unhandled error (the 504s are logged as what they are)', () => {
-    const expected = (l: string) => /"msg":"request failed"/.test(l) && /"code":"upstream_timeout"/.test(l);
+    const expected = (l: string) => /"msg":"request failed"/.test(l) && /"error_code":"upstream_timeout"/.test(l);
     assert.deepEqual(stack.app.logs.filter((l) => /unhandled|uncaught|"level":"error"/i.test(l) && !expected(l)), []);
   });
 });

@@ -42,7 +42,7 @@ describe('the build output with production dependencies only', { timeout: 300_00
 
   test('has no development tool installed', async () => {
     const installed = await readdir(path.join(copy, 'node_modules'));
-    for (const tool of ['tsx', 'esbuild', 'typescript', 'oidc-provider', 'playwright']) assert.ok(!installed.includes(tool), `${tool} is installed`);
+    for (const tool of ['tsx', 'esbuild', 'typescript', 'oidc-provider', 'playwright', 'pino-pretty']) assert.ok(!installed.includes(tool), `${tool} is installed`);
   });
 
   test('starts, logs a user in and forwards with a Bearer', async () => {
@@ -51,6 +51,19 @@ describe('the build output with production dependencies only', { timeout: 300_00
     const res = await browser.get(`${stack.appUrl}/api/me`);
     assert.equal(res.status, 200);
     assert.match(String(stack.upstream.last('/me')?.headers.authorization), /^Bearer \S+$/);
+  });
+
+  test('LOG_FORMAT=text without pino-pretty: JSON lines after one warning naming LOG_FORMAT, and the server serves', async () => {
+    const app = await stack.restartApp({ LOG_FORMAT: 'text' });
+    const ping = await fetch(`${stack.appUrl}/oauth2/ping`);
+    assert.equal(await ping.text(), 'pong');
+    await app.waitForLog(/"msg":"listening"/);
+    const notJson = app.logs.filter((line) => !line.startsWith('{'));
+    assert.deepEqual(notJson, [], 'every line is JSON');
+    const warnings = app.jsonLogs().filter((l) => /LOG_FORMAT=text/.test(String(l.msg)));
+    assert.equal(warnings.length, 1, `one warning:\n${app.logs.join('\n')}`);
+    assert.equal(warnings[0].level, 'warn');
+    assert.match(String(warnings[0].msg), /pino-pretty/);
   });
 
   test('runs as plain node on the compiled server', () => {
