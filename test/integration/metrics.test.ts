@@ -1,8 +1,9 @@
 // Metrics through prom-client (SPEC §11) against the production build, the dev IdP and a real
 // redis-server: /metrics on METRICS_ADDRESS is scraped before and after a login, a forwarded
-// request, a refresh, an upstream timeout and a logout, and every counter and histogram count that
-// moved must have moved by exactly what the step did (the app hops the browser made, the IdP calls
-// the step needs, the upstream's outcome), and nothing else.
+// request, a refresh, an upstream timeout, a refused upstream connection, oversized bodies and a
+// logout, and every counter and histogram count that moved must have moved by exactly what the
+// step did (the app hops the browser made, the IdP calls the step needs, the upstream's outcome),
+// and nothing else.
 //
 // Access tokens live 20 s and SESSION_REFRESH_BEFORE is 30 s, so a session becomes due for a
 // refresh once its cooldown (half the lifetime: 10 s) has passed; every other step runs within a
@@ -78,7 +79,7 @@ function countsMoved(before: Scrape, after: Scrape): Map<string, number> {
 
 const sorted = (m: Map<string, number>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
 
-describe('metrics: scrapes around a login, a forward, a refresh, a timeout and a logout (Redis store)', () => {
+describe('metrics: scrapes around a login, a forward, a refresh, upstream failures and a logout (Redis store)', () => {
   let stack: Stack;
   let metricsUrl: string;
   let appOrigin: string;
