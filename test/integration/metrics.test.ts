@@ -13,6 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import pkg from '../../package.json';
 import { ROUTES } from '../../lib/routes';
@@ -21,7 +22,6 @@ import { freePort } from '../harness/ports';
 import { startStack, type Stack } from '../harness/stack';
 import { eventually } from '../harness/wait';
 import { changes, scrape, seriesKey, valueOf, type Labels, type Scrape } from './metrics-scrape';
-import { uploadThenRead } from './raw-http';
 import { apiCall, sessionCookies } from './support';
 
 const TOKEN_TTL_SECONDS = 20;
@@ -75,6 +75,21 @@ function countsMoved(before: Scrape, after: Scrape): Map<string, number> {
     if (!isCount || name.startsWith(STORE_LATENCY)) moved.delete(key);
   }
   return moved;
+}
+
+/** A POST whose body goes out in chunks (no Content-Length); resolves with the answer's status. */
+function chunkedPost(url: string, headers: Record<string, string>, pieces: Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
+      answered = true;
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', (error) => answered || reject(error));
+    for (const piece of pieces) req.write(piece);
+    req.end();
+  });
 }
 
 const sorted = (m: Map<string, number>) => new Map([...m].sort(([a], [b]) => a.localeCompare(b)));
@@ -228,10 +243,8 @@ describe('metrics: scrapes around a login, a forward, a refresh, upstream failur
       expectHttp(expected, '/api', 'POST', '4xx');
       // Chunked: the limit is found while the body streams to the upstream.
       const cookie = sessionCookies(browser, stack.app.url).map(([n, v]) => `${n}=${v}`).join('; ');
-      const head = `POST /api/echo-body HTTP/1.1\r\nHost: 127.0.0.1:${stack.port}\r\nCookie: ${cookie}\r\nAccept: application/json\r\nSec-Fetch-Mode: cors\r\nSec-Fetch-Dest: empty\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
-      const chunk = (bytes: number) => Buffer.from(`${bytes.toString(16)}\r\n${'y'.repeat(bytes)}\r\n`);
-      const streamed = await uploadThenRead(stack.port, head, [chunk(MAX_BODY_BYTES), chunk(1), Buffer.from('0\r\n\r\n')]);
-      assert.equal(streamed.status, 413);
+      const streamed = await chunkedPost(`${stack.app.url}/api/echo-body`, { ...FETCH_HEADERS, cookie }, [Buffer.alloc(MAX_BODY_BYTES, 'y'), Buffer.from('z')]);
+      assert.equal(streamed, 413);
       expectHttp(expected, '/api', 'POST', '4xx');
       expectCount(expected, `${UPSTREAM}_count`, { upstream: '/api', outcome: 'too_large' }, 2);
     });
