@@ -262,4 +262,16 @@ describe('metrics: scrapes around a login, a forward, a refresh, upstream failur
     assert.equal(valueOf(after, 'gatehouse_store_errors_total', { store: 'redis' }), 0);
     assert.equal(valueOf(after, 'gatehouse_store_fallbacks_total'), 0);
   });
+
+  test('while Redis is down the session count reads NaN (not a made-up 0) and the scrape still answers; back to the count after', async () => {
+    await stack.redis!.stop();
+    try {
+      const s = await scrape(metricsUrl);
+      assert.ok(Number.isNaN(valueOf(s, 'gatehouse_sessions_active')), 'NaN while Redis cannot be counted');
+      assert.equal(valueOf(s, 'gatehouse_build_info', { version: pkg.version, node: process.version }), 1, 'the rest of the registry is served');
+    } finally {
+      await stack.redis!.start();
+    }
+    await eventually('the count to come back', 10_000, async () => valueOf(await scrape(metricsUrl), 'gatehouse_sessions_active') === 0);
+  });
 });
