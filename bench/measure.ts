@@ -1,5 +1,5 @@
-// Measuring one scenario: a load run with CPU snapshots of every process involved (Gatehouse,
-// upstream, Redis, this load generator, the whole machine) taken exactly at the measurement window's
+// Measuring one scenario: a load run with CPU snapshots of every process involved (the proxy —
+// Gatehouse or the Node ceiling —, upstream, Redis, this load generator, the whole machine) taken exactly at the measurement window's
 // edges, the upstream's new connections counted, and runs of a scenario merged into one result.
 
 import { httpRequest } from '../test/harness/http';
@@ -10,7 +10,8 @@ import type { Scenario, Upstream } from './setup';
 
 /** CPU milliseconds spent during one measurement window, by whom. */
 interface CpuSpent {
-  gatehouse: number;
+  /** Gatehouse or the Node ceiling, whole process tree. */
+  proxy: number;
   upstream: number;
   redis: number;
   loadGenerator: number;
@@ -28,7 +29,7 @@ export interface Run {
 export interface ScenarioResult extends LoadResult {
   name: string;
   runs: number;
-  cpuMsPerRequest: { gatehouse: number | null; upstream: number; redis: number | null; loadGenerator: number };
+  cpuMsPerRequest: { proxy: number | null; upstream: number; redis: number | null; loadGenerator: number };
   /** Average cores busy during the windows: the whole machine, and processes not started by the bench. */
   coresBusy: { machine: number; others: number };
   /** New TCP connections the upstream accepted during the runs (warm-ups included). */
@@ -45,13 +46,13 @@ async function upstreamStats(upstream: Upstream): Promise<{ connections: number;
 
 /** One warm-up plus a DURATION_MS / ROUNDS window of `s` with CONNECTIONS connections. */
 export async function measureOnce(s: Scenario, upstream: Upstream): Promise<Run> {
-  const ghTree = s.gatehouse ? processTree(s.gatehouse.process.pid!) : [];
+  const proxyTree = s.proxy ? processTree(s.proxy.process.pid!) : [];
   const upTree = processTree(upstream.process.pid!);
   const redisPid = s.redis?.process?.pid;
   const snap = () => {
     const self = process.cpuUsage();
     return {
-      gatehouse: cpuMs(ghTree),
+      proxy: cpuMs(proxyTree),
       upstream: cpuMs(upTree),
       redis: redisPid ? cpuMs([redisPid]) : 0,
       loadGenerator: (self.user + self.system) / 1000,
@@ -81,13 +82,13 @@ export function scenarioResult(s: Scenario, runs: Run[]): ScenarioResult {
   const load = summarize(runs.map((r) => r.raw));
   const total = (k: keyof CpuSpent) => runs.reduce((a, r) => a + r.cpu[k], 0);
   const per = (ms: number) => (load.requests ? ms / load.requests : NaN);
-  const ours = total('gatehouse') + total('upstream') + total('redis') + total('loadGenerator');
+  const ours = total('proxy') + total('upstream') + total('redis') + total('loadGenerator');
   return {
     name: s.name,
     runs: runs.length,
     ...load,
     cpuMsPerRequest: {
-      gatehouse: s.gatehouse ? per(total('gatehouse')) : null,
+      proxy: s.proxy ? per(total('proxy')) : null,
       upstream: per(total('upstream')),
       redis: s.redis ? per(total('redis')) : null,
       loadGenerator: per(total('loadGenerator')),

@@ -1,4 +1,5 @@
-// CPU time of processes from /proc (Linux only), for "CPU milliseconds per request".
+// CPU time of processes from /proc (Linux only), for "CPU milliseconds per request", and their
+// resident memory for the soak.
 //
 // Gatehouse runs as one node process (`node dist/server.js`); the benchmark sums the whole process
 // tree under the pid it spawned anyway, so a wrapper (a TypeScript loader, a shell) cannot hide work.
@@ -91,4 +92,18 @@ export function machineTicks(): { busy: number; total: number } {
   const idle = (v[3] ?? 0) + (v[4] ?? 0);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
+}
+
+/** Resident set size of these processes (VmRSS from /proc/<pid>/status), in MiB; exited ones count 0. */
+export function rssMiB(pids: readonly number[]): number {
+  let kB = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kB += m ? Number(m[1]) : 0;
+    } catch {
+      /* exited */
+    }
+  }
+  return kB / 1024;
 }

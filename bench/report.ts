@@ -1,20 +1,22 @@
-// What `npm run bench` prints and records: the throughput table, the Gatehouse / direct ratios, the
-// one-connection latencies, the refresh-under-concurrency rounds with their verdict, Gatehouse's own
-// warnings, and bench/results/latest.json. Formatting only; every number is measured elsewhere.
+// What `npm run bench` prints and records: the throughput table, the Gatehouse / direct and
+// Gatehouse / Node ceiling ratios, the one-connection latencies, the refresh-under-concurrency
+// rounds with their verdict, the optional soak, Gatehouse's own warnings, and
+// bench/results/latest.json. Formatting only; every number is measured elsewhere.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, type App } from '../test/harness/app';
-import { CONNECTIONS, DIST_DIR, DURATION_MS, REFRESH_TOKEN_TTL_S, RESULTS, ROUNDS, SINGLE_MS, WARMUP_MS } from './knobs';
+import { CEILING_TARGETS, CONNECTIONS, DIST_DIR, DURATION_MS, REFRESH_TOKEN_TTL_S, RESULTS, ROUNDS, SINGLE_MS, SOAK_MS, WARMUP_MS } from './knobs';
 import type { ScenarioResult, SingleConnectionResult } from './measure';
 import type { RefreshResult } from './refresh';
+import type { SoakResult } from './soak';
 
 const f = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 
 /** The throughput table, one row per scenario, the statuses of any that had errors, the core count. */
 export function printTable(results: ScenarioResult[]) {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'GH cpu ms/req', 'upstr. cpu ms/req', 'redis cpu ms/req', 'gen. cpu ms/req', 'upstr. conns', 'cores busy', 'of which others'];
+  const header = ['scenario', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors', 'proxy cpu ms/req', 'upstr. cpu ms/req', 'redis cpu ms/req', 'gen. cpu ms/req', 'upstr. conns', 'cores busy', 'of which others'];
   const rows = results.map((r) => [
     r.name,
     f(r.rps, 0),
@@ -23,7 +25,7 @@ export function printTable(results: ScenarioResult[]) {
     f(r.latencyMs.p99),
     f(r.latencyMs.max, 1),
     String(r.errors),
-    f(r.cpuMsPerRequest.gatehouse, 3),
+    f(r.cpuMsPerRequest.proxy, 3),
     f(r.cpuMsPerRequest.upstream, 3),
     f(r.cpuMsPerRequest.redis, 3),
     f(r.cpuMsPerRequest.loadGenerator, 3),
@@ -39,13 +41,13 @@ export function printTable(results: ScenarioResult[]) {
   for (const r of results) {
     if (r.errors) console.log(`  ${r.name}: statuses ${JSON.stringify(r.statuses)}`);
   }
-  console.log(`(${os.cpus().length} cores shared by the load generator, the upstream, Gatehouse and Redis; "others" = CPU of processes the bench did not start)`);
+  console.log(`(${os.cpus().length} cores shared by the load generator, the upstream, the proxies and Redis; "proxy" = Gatehouse or the Node ceiling; "others" = CPU of processes the bench did not start)`);
 }
 
-/** A Gatehouse scenario relative to the direct call. */
+/** A proxied scenario relative to the direct call. */
 export type Ratios = ReturnType<typeof ratios>;
 
-/** Throughput, latency and added latency of `gh` relative to `direct`. */
+/** Throughput, latency and added latency of `gh` (a Gatehouse or the ceiling) relative to `direct`. */
 export function ratios(direct: ScenarioResult, gh: ScenarioResult) {
   return {
     throughput: gh.rps / direct.rps,
@@ -53,16 +55,49 @@ export function ratios(direct: ScenarioResult, gh: ScenarioResult) {
     p99: gh.latencyMs.p99 / direct.latencyMs.p99,
     addedP50Ms: gh.latencyMs.p50 - direct.latencyMs.p50,
     addedP99Ms: gh.latencyMs.p99 - direct.latencyMs.p99,
-    gatehouseCpuMsPerRequest: gh.cpuMsPerRequest.gatehouse,
+    proxyCpuMsPerRequest: gh.cpuMsPerRequest.proxy,
   };
 }
 
-/** One line per Gatehouse scenario: how it compares with the direct call. */
+/** A Gatehouse scenario relative to the Node ceiling. */
+export type CeilingRatios = ReturnType<typeof ceilingRatios>;
+
+/** CPU per request (proxy process only) and latency of `gh` relative to the Node ceiling, against issue 9's targets. */
+export function ceilingRatios(ceiling: ScenarioResult, gh: ScenarioResult) {
+  const cpuPerRequest = (gh.cpuMsPerRequest.proxy ?? NaN) / (ceiling.cpuMsPerRequest.proxy ?? NaN);
+  const p99 = gh.latencyMs.p99 / ceiling.latencyMs.p99;
+  return {
+    cpuPerRequest,
+    p99,
+    p50: gh.latencyMs.p50 / ceiling.latencyMs.p50,
+    throughput: gh.rps / ceiling.rps,
+    targets: CEILING_TARGETS,
+    withinTargets: { cpuPerRequest: cpuPerRequest <= CEILING_TARGETS.cpuPerRequest, p99: p99 <= CEILING_TARGETS.p99 },
+  };
+}
+
+/** One line per Gatehouse store against the ceiling, then the cookie store against the Redis store. */
+export function printCeilingRatios(ceiling: ScenarioResult, table: Record<'cookie' | 'redis', CeilingRatios>, stores: Record<'cookie' | 'redis', ScenarioResult>) {
+  const mark = (ok: boolean) => (ok ? 'within' : 'OVER');
+  console.log(`\nGatehouse / Node ceiling (proxy CPU per request, latency under the same load; issue 9 targets CPU x${CEILING_TARGETS.cpuPerRequest}, p99 x${CEILING_TARGETS.p99}):`);
+  console.log(`  ceiling CPU ${f(ceiling.cpuMsPerRequest.proxy, 3)} ms/request  p50 ${f(ceiling.latencyMs.p50)} ms  p99 ${f(ceiling.latencyMs.p99)} ms  ${f(ceiling.rps, 0)} req/s`);
+  for (const [name, r] of Object.entries(table)) {
+    const gh = stores[name as keyof typeof stores];
+    console.log(
+      `  ${name.padEnd(7)} CPU x${f(r.cpuPerRequest)} (${f(gh.cpuMsPerRequest.proxy, 3)} ms, ${mark(r.withinTargets.cpuPerRequest)})` +
+        `  p99 x${f(r.p99)} (${f(gh.latencyMs.p99)} ms, ${mark(r.withinTargets.p99)})  p50 x${f(r.p50)}  throughput x${f(r.throughput)}`,
+    );
+  }
+  const cpu = (stores.cookie.cpuMsPerRequest.proxy ?? NaN) / (stores.redis.cpuMsPerRequest.proxy ?? NaN);
+  console.log(`  cookie / redis store: CPU x${f(cpu)}  p99 x${f(stores.cookie.latencyMs.p99 / stores.redis.latencyMs.p99)} (target: cookie no slower)`);
+}
+
+/** One line per proxied scenario: how it compares with the direct call. */
 export function printRatios(ratioTable: Record<string, Ratios>) {
-  console.log('\nGatehouse / direct:');
+  console.log('\nProxy / direct:');
   for (const [name, r] of Object.entries(ratioTable)) {
     console.log(
-      `  ${name.padEnd(6)} throughput x${f(r.throughput)}  p50 x${f(r.p50)} (+${f(r.addedP50Ms)} ms)  p99 x${f(r.p99)} (+${f(r.addedP99Ms)} ms)  CPU ${f(r.gatehouseCpuMsPerRequest, 3)} ms/request`,
+      `  ${name.padEnd(7)} throughput x${f(r.throughput)}  p50 x${f(r.p50)} (+${f(r.addedP50Ms)} ms)  p99 x${f(r.p99)} (+${f(r.addedP99Ms)} ms)  CPU ${f(r.proxyCpuMsPerRequest, 3)} ms/request`,
     );
   }
 }
@@ -96,6 +131,18 @@ export function printRefresh(r: RefreshResult) {
   console.log(`  verdict: ${r.ok ? 'OK — one refresh grant per session and round, no errors' : 'FAILED — see above'}`);
 }
 
+/** Each soaked server's requests and resident memory at the start, middle and end. */
+export function printSoak(results: SoakResult[]) {
+  console.log(`\nSoak: ${SOAK_MS} ms of load on both Gatehouse servers at once, after a ${WARMUP_MS} ms warm-up; resident memory (MiB):`);
+  for (const r of results) {
+    const { start, middle, end } = r.rssMiB;
+    console.log(
+      `  ${r.name.padEnd(17)} ${r.connections} conns  ${r.requests} requests (${f(r.rps, 0)} req/s, p99 ${f(r.p99Ms)} ms, errors ${r.errors})` +
+        `  RSS start ${f(start, 1)}  middle ${f(middle, 1)}  end ${f(end, 1)}  (end - start ${end - start >= 0 ? '+' : ''}${f(end - start, 1)}; max ${f(Math.max(...r.rssSamplesMiB), 1)})`,
+    );
+  }
+}
+
 /** Gatehouse's own warnings and errors, plus anything else that looks like one (Next, Node). */
 function warnLines(app: App): string[] {
   return app.logs.filter((l) => (l.startsWith('{') ? /"level":"(warn|error)"/.test(l) : /warn|error|exception/i.test(l)));
@@ -113,8 +160,10 @@ export function reportWarnings(apps: Array<[string, App]>): Record<string, strin
 export interface BenchReport {
   scenarios: ScenarioResult[];
   ratios: Record<string, Ratios>;
+  ceilingRatios: Record<string, CeilingRatios>;
   singleConnection: SingleConnectionResult[];
   refresh: RefreshResult;
+  soak: SoakResult[] | null;
   gatehouseWarnings: Record<string, string[]>;
 }
 
@@ -128,11 +177,13 @@ export function writeResults(report: BenchReport, t0: number) {
       {
         at: new Date().toISOString(),
         machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, distDir: DIST_DIR },
-        load: { connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, rounds: ROUNDS },
+        load: { connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, rounds: ROUNDS, soakMs: SOAK_MS },
         scenarios: report.scenarios,
         ratios: report.ratios,
+        ceilingRatios: report.ceilingRatios,
         singleConnection: report.singleConnection,
         refresh: report.refresh,
+        soak: report.soak,
         gatehouseWarnings: report.gatehouseWarnings,
         elapsedSeconds: elapsedS,
       },

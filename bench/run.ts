@@ -1,45 +1,54 @@
-// `npm run bench`: Gatehouse against a direct call to the same upstream (SPEC §9), with real parts:
-// the dev IdP, redis-server on a free port, a minimal upstream in its own process and two
-// production Gatehouse servers (cookie store, Redis store). The load generator runs in this
-// process. Then the refresh-under-concurrency check on two replicas sharing Redis.
+// `npm run bench`: Gatehouse against a direct call to the same upstream (SPEC §9) and against the
+// "Node ceiling" (bench/ceiling.ts: the least a Node session proxy does per request, issue 9), with
+// real parts: the dev IdP, redis-server on a free port, a minimal upstream and the ceiling each in
+// its own process, and two production Gatehouse servers (cookie store, Redis store). The load
+// generator runs in this process. Then the refresh-under-concurrency check on two replicas sharing
+// Redis, and, when asked for, a memory soak.
 //
 // Prints a table and writes bench/results/latest.json. Exits non-zero only when the setup fails;
 // measurements (errors, a failed refresh check) are reported, not thrown.
 //
 // Knobs (environment): BENCH_CONNECTIONS (32), BENCH_WARMUP_MS (2000 per run), BENCH_DURATION_MS
 // (8000 measured per scenario), BENCH_ROUNDS (2: the measured time is split into interleaved runs),
-// BENCH_REFRESH_SESSIONS (4), BENCH_REFRESH_PARALLEL (50); NEXT_DIST_DIR selects the build.
+// BENCH_REFRESH_SESSIONS (4), BENCH_REFRESH_PARALLEL (50), BENCH_SOAK_MS (0 = no soak; e.g. 600000
+// for issue 9's ten minutes); NEXT_DIST_DIR selects the build.
 //
 // This file is the order of events; the parts live beside it: knobs.ts (the environment),
 // setup.ts (starting and stopping the stack, the scenarios), measure.ts (load runs with CPU
-// accounting), report.ts (printing and latest.json), load.ts, procstat.ts, refresh.ts, upstream.ts.
+// accounting), report.ts (printing and latest.json), load.ts, procstat.ts, refresh.ts, soak.ts,
+// upstream.ts and ceiling.ts (with ceiling-session.ts, serve.ts).
 
-import { CONNECTIONS, DURATION_MS, REFRESH_PARALLEL, REFRESH_SESSIONS, REFRESH_TOKEN_TTL_S, ROUNDS, WARMUP_MS } from './knobs';
+import { CONNECTIONS, DURATION_MS, REFRESH_PARALLEL, REFRESH_SESSIONS, REFRESH_TOKEN_TTL_S, ROUNDS, SOAK_MS, WARMUP_MS } from './knobs';
 import { measureOnce, measureSingleConnection, scenarioResult, type Run } from './measure';
 import { runRefreshScenario } from './refresh';
-import { printRatios, printRefresh, printSingleConnection, printTable, ratios, reportWarnings, writeResults } from './report';
+import { ceilingRatios, printCeilingRatios, printRatios, printRefresh, printSingleConnection, printSoak, printTable, ratios, reportWarnings, writeResults } from './report';
 import { ensureBuild, setUpBench, stopAll, type Scenario } from './setup';
+import { soak } from './soak';
 
 async function main(): Promise<number> {
   const t0 = Date.now();
   ensureBuild();
 
   // --- setup -------------------------------------------------------------------------------
-  const { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios } = await setUpBench(t0);
+  const { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios: byRole } = await setUpBench(t0);
+  // The ceiling runs right after the direct call in every round, before the two stores.
+  const scenarios = [byRole.direct, byRole.ceiling, byRole.cookie, byRole.redis];
 
   // --- throughput and latency ------------------------------------------------------------------
   console.log(`bench: ${CONNECTIONS} connections; per scenario ${ROUNDS} interleaved runs of ${WARMUP_MS} ms warm-up + ${DURATION_MS / ROUNDS} ms\n`);
   // Interleaved rounds: background load on a shared machine drifts, and each scenario should see
-  // the same drift.
+  // the same drift. Same pool, same load generator, same upstream and Redis for all four.
   const runs = new Map<Scenario, Run[]>(scenarios.map((s) => [s, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of scenarios) runs.get(s)!.push(await measureOnce(s, upstream));
   }
   const results = scenarios.map((s) => scenarioResult(s, runs.get(s)!));
   printTable(results);
-  const [direct, cookie, viaRedis] = results;
-  const ratioTable = { cookie: ratios(direct, cookie), redis: ratios(direct, viaRedis) };
+  const [direct, ceiling, cookie, viaRedis] = results;
+  const ratioTable = { ceiling: ratios(direct, ceiling), cookie: ratios(direct, cookie), redis: ratios(direct, viaRedis) };
   printRatios(ratioTable);
+  const ceilingTable = { cookie: ceilingRatios(ceiling, cookie), redis: ceilingRatios(ceiling, viaRedis) };
+  printCeilingRatios(ceiling, ceilingTable, { cookie, redis: viaRedis });
 
   // --- latency without queueing: one connection ---------------------------------------------
   // Under the closed loop above, something saturates (a Gatehouse event loop, or the generator
@@ -59,6 +68,10 @@ async function main(): Promise<number> {
   });
   printRefresh(refresh);
 
+  // --- memory soak (optional) ----------------------------------------------------------------
+  const soaked = SOAK_MS > 0 ? await soak([byRole.cookie, byRole.redis], SOAK_MS) : null;
+  if (soaked) printSoak(soaked);
+
   const warnings = reportWarnings([
     ['gatehouse cookie', ghCookie],
     ['gatehouse redis', ghRedis],
@@ -66,7 +79,7 @@ async function main(): Promise<number> {
     ['replica 2', replicas[1]],
   ]);
 
-  writeResults({ scenarios: results, ratios: ratioTable, singleConnection: single, refresh, gatehouseWarnings: warnings }, t0);
+  writeResults({ scenarios: results, ratios: ratioTable, ceilingRatios: ceilingTable, singleConnection: single, refresh, soak: soaked, gatehouseWarnings: warnings }, t0);
   return 0;
 }
 

@@ -1,10 +1,11 @@
 // Everything the bench measures against, started with real parts and stopped again: the bench
-// upstream in its own process, redis-server, two dev IdPs, the Gatehouse servers (cookie store,
-// Redis store, two refresh replicas sharing Redis), logged-in sessions, and the three throughput
-// scenarios built from them. Every start registers its stop, so `stopAll()` undoes a partial setup.
+// upstream and the Node ceiling (bench/ceiling.ts) each in its own process, redis-server, two dev
+// IdPs, the Gatehouse servers (cookie store, Redis store, two refresh replicas sharing Redis),
+// logged-in sessions, and the four throughput scenarios built from them. Every start registers
+// its stop, so `stopAll()` undoes a partial setup.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,10 +13,11 @@ import { createInterface } from 'node:readline';
 import { demoClient, startIdp, type ClientSpec, type Idp } from '../dev/idp';
 import { ROOT, startApp, type App } from '../test/harness/app';
 import { baseAppEnv, testSecret } from '../test/harness/env';
-import { Browser, FETCH_HEADERS, loginViaIdp } from '../test/harness/http';
+import { Browser, FETCH_HEADERS, httpRequest, loginViaIdp } from '../test/harness/http';
 import { freePort } from '../test/harness/ports';
 import { terminate, track } from '../test/harness/processes';
 import { startRedis, type RedisServer } from '../test/harness/redis';
+import { CEILING_COOKIE, ceilingSessionKey, seal, sessionJson } from './ceiling-session';
 import { DIST_DIR, REFRESH_TOKEN_TTL_S } from './knobs';
 import { cmdline, processTree } from './procstat';
 
@@ -37,28 +39,55 @@ export function ensureBuild() {
   if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status})`);
 }
 
-export interface Upstream {
+/** A bench-owned helper process (the upstream, the Node ceiling). */
+export interface BenchProcess {
   url: string;
   process: ChildProcess;
 }
+export type Upstream = BenchProcess;
 
-async function startBenchUpstream(): Promise<Upstream> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'upstream.ts')], {
+/** Starts `bench/<script>` in its own process and waits for the {"port"} line it prints when ready. */
+async function startBenchProcess(script: string, env: Record<string, string> = {}): Promise<BenchProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', script)], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
   track(child);
   cleanups.push(() => terminate(child, 'SIGTERM', 3_000));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('bench upstream did not start within 15 s')), 15_000);
-    child.once('exit', (code) => reject(new Error(`bench upstream exited (${code})`)));
+    const timer = setTimeout(() => reject(new Error(`bench/${script} did not start within 15 s`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`bench/${script} exited (${code})`)));
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       resolve((JSON.parse(line) as { port: number }).port);
     });
   });
   return { url: `http://127.0.0.1:${port}`, process: child };
+}
+
+/** The Node ceiling with one sealed session in `redis`: its URL and the Cookie header that selects it. */
+async function startCeiling(upstream: Upstream, redis: RedisServer, accessToken: string): Promise<{ ceiling: BenchProcess; cookie: string }> {
+  const key = randomBytes(32);
+  const id = randomBytes(16).toString('base64url');
+  await redis.client().set(ceilingSessionKey(id), seal(key, sessionJson(id, accessToken)));
+  const ceiling = await startBenchProcess('ceiling.ts', {
+    CEILING_UPSTREAM: upstream.url,
+    CEILING_REDIS_PORT: String(redis.port),
+    CEILING_KEY: key.toString('base64url'),
+  });
+  return { ceiling, cookie: `${CEILING_COOKIE}=${id}` };
+}
+
+/** Checks that `url` reaches the upstream's /whoami carrying exactly `Bearer <accessToken>`. */
+async function expectToken(url: string, headers: Record<string, string>, accessToken: string, what: string) {
+  const res = await httpRequest(url, { headers });
+  const body = await res.text();
+  const want = createHash('sha256').update(`Bearer ${accessToken}`).digest('base64url').slice(0, 16);
+  if (res.status !== 200 || (JSON.parse(body) as { token?: string }).token !== want) {
+    throw new Error(`${what}: the upstream did not receive the session's token from ${url} (${res.status}: ${body.slice(0, 300)})`);
+  }
 }
 
 async function startIdpTracked(options: Parameters<typeof startIdp>[0]): Promise<Idp> {
@@ -94,8 +123,17 @@ export interface Scenario {
   name: string;
   url: string;
   headers: Record<string, string>;
-  gatehouse?: App;
+  /** The proxy in front of the upstream (a Gatehouse, the Node ceiling); none for the direct call. */
+  proxy?: { process: ChildProcess };
   redis?: RedisServer;
+}
+
+/** The four throughput scenarios, by role. */
+export interface Scenarios {
+  direct: Scenario;
+  ceiling: Scenario;
+  cookie: Scenario;
+  redis: Scenario;
 }
 
 export interface BenchStack {
@@ -106,14 +144,14 @@ export interface BenchStack {
   /** Two replicas sharing Redis and SESSION_SECRET, behind `refreshIdp`, for the refresh check. */
   replicas: App[];
   refreshIdp: Idp;
-  /** direct, gatehouse cookie, gatehouse redis — in this order; each checked to answer 200. */
-  scenarios: Scenario[];
+  /** Each checked to answer 200 (and the ceiling to forward its session's token). */
+  scenarios: Scenarios;
 }
 
 /** Starts the stack, logs in one session per store, and checks every scenario answers 200. */
 export async function setUpBench(t0: number): Promise<BenchStack> {
   const [upstream, redis, cookiePort, redisPort, replicaPorts] = await Promise.all([
-    startBenchUpstream(),
+    startBenchProcess('upstream.ts'),
     startRedis(),
     freePort(),
     freePort(),
@@ -163,15 +201,19 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
   const directToken = `Bearer ${randomBytes(32).toString('base64url')}`;
   const cookieSession = await login(ghCookie, 'bench-cookie-user');
   const redisSession = await login(ghRedis, 'bench-redis-user');
+  const ceilingToken = randomBytes(32).toString('base64url');
+  const { ceiling, cookie: ceilingCookie } = await startCeiling(upstream, redis, ceilingToken);
   const ghHeaders = (cookie: string) => ({ ...FETCH_HEADERS, cookie });
   await expect200(`${upstream.url}/bench`, { ...FETCH_HEADERS, authorization: directToken }, 'direct');
+  await expectToken(`${ceiling.url}/whoami`, ghHeaders(ceilingCookie), ceilingToken, 'node ceiling');
   await expect200(`${ghCookie.url}/api/bench`, ghHeaders(cookieSession), 'gatehouse cookie store');
   await expect200(`${ghRedis.url}/api/bench`, ghHeaders(redisSession), 'gatehouse redis store');
 
-  const scenarios: Scenario[] = [
-    { name: 'direct', url: `${upstream.url}/bench`, headers: { ...FETCH_HEADERS, authorization: directToken } },
-    { name: 'gatehouse cookie', url: `${ghCookie.url}/api/bench`, headers: ghHeaders(cookieSession), gatehouse: ghCookie },
-    { name: 'gatehouse redis', url: `${ghRedis.url}/api/bench`, headers: ghHeaders(redisSession), gatehouse: ghRedis, redis },
-  ];
+  const scenarios: Scenarios = {
+    direct: { name: 'direct', url: `${upstream.url}/bench`, headers: { ...FETCH_HEADERS, authorization: directToken } },
+    ceiling: { name: 'node ceiling', url: `${ceiling.url}/bench`, headers: ghHeaders(ceilingCookie), proxy: ceiling, redis },
+    cookie: { name: 'gatehouse cookie', url: `${ghCookie.url}/api/bench`, headers: ghHeaders(cookieSession), proxy: ghCookie },
+    redis: { name: 'gatehouse redis', url: `${ghRedis.url}/api/bench`, headers: ghHeaders(redisSession), proxy: ghRedis, redis },
+  };
   return { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios };
 }

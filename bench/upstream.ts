@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveOnFreePort } from './serve';
 
 const OK = Buffer.from('{"ok":true}');
 const UNAUTHORIZED = Buffer.from('{"error":"no bearer token"}');
@@ -48,18 +48,4 @@ server.on('connection', () => {
   connections += 1;
 });
 
-// Connections from the load generator and from Gatehouse stay open across a whole scenario.
-server.keepAliveTimeout = 60_000;
-
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
-});
-
-const stop = () => {
-  server.close();
-  server.closeAllConnections();
-  process.exit(0);
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+serveOnFreePort(server);

@@ -5,6 +5,7 @@
 import * as client from 'openid-client';
 import type { Config } from '../config';
 import { log } from '../log';
+import { operationsOf, timedAs, timedIdpFetch } from './idp-fetch';
 
 /** A misbehaving IdP must not hold a browser (or a request waiting on a refresh) for openid-client's default 30 s. */
 const IDP_TIMEOUT_SECONDS = 5;
@@ -32,6 +33,10 @@ function importParams(alg: string): RsaHashedImportParams | EcKeyImportParams | 
   return { name: 'Ed25519' };
 }
 
+/** Times each call by the endpoint it goes to (lib/oidc/idp-fetch.ts). */
+const timedIdpFetchFor = (configuration: client.Configuration) =>
+  timedIdpFetch(operationsOf(configuration.serverMetadata() as Record<string, unknown>)) as client.CustomFetch;
+
 async function discover(config: Config): Promise<client.Configuration> {
   const { oidc } = config;
   const execute = [client.enableNonRepudiationChecks];
@@ -42,9 +47,11 @@ async function discover(config: Config): Promise<client.Configuration> {
     oidc.clientId,
     { client_secret: oidc.clientSecret, id_token_signed_response_alg: undefined },
     await clientAuth(oidc),
-    { execute, timeout: IDP_TIMEOUT_SECONDS },
+    { execute, timeout: IDP_TIMEOUT_SECONDS, [client.customFetch]: timedAs('discovery') as client.CustomFetch },
   );
   configuration.timeout = IDP_TIMEOUT_SECONDS;
+  // Every later call (token, refresh, JWKS, PAR) is timed by the endpoint it goes to.
+  configuration[client.customFetch] = timedIdpFetchFor(configuration);
   log.info('oidc discovery done', { issuer: configuration.serverMetadata().issuer });
   return configuration;
 }

@@ -4,8 +4,9 @@
  * no `nonce`, and a `sid` and/or `sub`. `typ` is not required: many IdPs still send `JWT`.
  * Replay (`jti`) is checked by the caller's store.
  */
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { processWide } from '../process-wide';
+import { timedAs } from './idp-fetch';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** Logout tokens are meant to be used at once; an old one is a replay candidate. */
@@ -17,7 +18,7 @@ const jwksCache = processWide('logout-token.jwks', () => new Map<string, ReturnT
 
 function jwksFor(jwksUri: string) {
   let jwks = jwksCache.get(jwksUri);
-  if (!jwks) jwksCache.set(jwksUri, (jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5_000 })));
+  if (!jwks) jwksCache.set(jwksUri, (jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 5_000, [customFetch]: timedAs('jwks') })));
   return jwks;
 }
 

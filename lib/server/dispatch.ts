@@ -243,6 +243,7 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     maxBodyBytes: config.upstreamMaxBody,
     timeoutMs: config.upstreamTimeoutMs,
     response: upstreamAnswer(gh, r, upstream, gate.setCookies),
+    upstream: upstream.prefix,
     onFailure: (code, cause) => {
       log.warn('upstream request failed', { correlation_id: r.requestId, error_code: code, upstream: upstream.prefix, error: cause as Error });
       void fail(gh, req, res, code, r.requestId, r.ingress.index, cause);

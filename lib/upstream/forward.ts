@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerRespon
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors';
+import { metrics, type UpstreamOutcome } from '../metrics';
 import { requestFraming } from './framing';
 import { browserResponseHeaders, type BrowserResponseOptions } from './response-headers';
 
@@ -33,16 +34,33 @@ export interface ForwardOptions {
   response: BrowserResponseOptions;
   /** Called instead of answering when forwarding fails before the upstream answered. */
   onFailure: (code: ForwardFailure, cause?: unknown) => void;
+  /**
+   * The route's configured prefix: the `upstream` label of
+   * `gatehouse_upstream_request_duration_seconds`. Without it nothing is recorded.
+   */
+  upstream?: string;
 }
 
+const OUTCOME_OF_FAILURE: Record<Exclude<ForwardFailure, 'bad_request'>, UpstreamOutcome> = {
+  upstream_timeout: 'timeout',
+  upstream_unavailable: 'refused',
+  payload_too_large: 'too_large',
+};
+
 export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOptions): void {
+  const started = performance.now();
+  // Time to the upstream's response headers, or to the failure; once per request.
+  const record = (outcome: UpstreamOutcome) => {
+    if (o.upstream) metrics.upstreamRequestDuration.observe({ upstream: o.upstream, outcome }, (performance.now() - started) / 1000);
+  };
   const framing = requestFraming(req.headers);
   if (framing.kind === 'ambiguous') {
     req.resume();
-    return o.onFailure('bad_request', new Error(framing.reason));
+    return o.onFailure('bad_request', new Error(framing.reason)); // no upstream request: not recorded
   }
   if (framing.kind === 'length' && framing.length > o.maxBodyBytes) {
     req.resume(); // drain what the client is sending so it can read our answer
+    record('too_large');
     return o.onFailure('payload_too_large');
   }
   const transport = o.target.protocol === 'https:' ? https : http;
@@ -51,9 +69,10 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   // The socket's idle timeout starts only once the pool hands out a socket: bound the wait before.
   const queued = setTimeout(() => fail('upstream_timeout'), o.timeoutMs);
   upstreamReq.once('socket', () => clearTimeout(queued));
-  const fail = (code: ForwardFailure, cause?: unknown) => {
+  const fail = (code: Exclude<ForwardFailure, 'bad_request'>, cause?: unknown) => {
     if (settled) return;
     settled = true;
+    record(OUTCOME_OF_FAILURE[code]);
     clearTimeout(queued);
     req.unpipe(upstreamReq);
     upstreamReq.destroy();
@@ -66,6 +85,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   upstreamReq.on('response', (upstreamRes) => {
     if (settled) return upstreamRes.resume();
     settled = true;
+    record('ok');
     clearTimeout(queued);
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, browserResponseHeaders(upstreamRes.headers, o.response));
     res.flushHeaders();
@@ -75,6 +95,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   // The browser went away: stop the upstream work too.
   res.on('close', () => {
     if (res.writableFinished) return;
+    if (!settled) record('aborted');
     settled = true;
     clearTimeout(queued);
     upstreamReq.destroy();
