@@ -14,7 +14,7 @@ const nextConfig: NextConfig = {
   typescript: { tsconfigPath: 'tsconfig.build.json' },
   // One copy of each in the process: the server and the Next bundles share a session runtime on
   // globalThis, and openid-client checks that its Configuration is an instance of its own class.
-  serverExternalPackages: ['openid-client', 'oauth4webapi', 'jose', 'ioredis', 'iron-session', 'prom-client'],
+  serverExternalPackages: ['openid-client', 'oauth4webapi', 'jose', 'ioredis', 'iron-session', 'prom-client', 'pino'],
   // The dev identity provider and the test harness live outside the app; keep them out of tracing.
   outputFileTracingExcludes: { '*': ['dev/**', 'test/**', 'e2e/**', 'bench/**'] },
 };
