@@ -8,17 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
 import { makeTlsFiles, type TlsFiles } from '../test/harness/redis-tls';
 import { ConfigError, loadConfig, redactedConfig } from './config';
 
-const production = {
-  NODE_ENV: 'production',
-  INGRESS: 'https://app.example.com',
-  OIDC_ISSUER: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'client',
-  OIDC_CLIENT_SECRET: 'secret',
-  SESSION_SECRET: 'x'.repeat(32),
-};
+const production = PRODUCTION_ENV;
 const SENTINELS = { REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'mymaster' };
 const CLUSTER = { REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7000' };
 const PASSWORD = 'data-pw-Zq7#x';
@@ -26,15 +20,7 @@ const SENTINEL_PASSWORD = 'sentinel-pw-Kp2!y';
 
 const redisOf = (env: Record<string, string | undefined>) => loadConfig({ ...production, ...env }).redis;
 
-function problems(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig({ ...production, ...env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  return [];
-}
+const problems = (env: Record<string, string | undefined>) => configProblems({ ...production, ...env });
 
 let tls: TlsFiles;
 let scratch: string;

@@ -4,26 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from './config';
+import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
+import { loadConfig } from './config';
 
-const production = {
-  NODE_ENV: 'production',
-  INGRESS: 'https://app.example.com',
-  OIDC_ISSUER: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'client',
-  OIDC_CLIENT_SECRET: 'secret',
-  SESSION_SECRET: 'x'.repeat(32),
-};
+const production = PRODUCTION_ENV;
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...production, ...env });
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...production, ...env });
 
 describe('config: SHUTDOWN_WAIT, SHUTDOWN_GRACE', () => {
   test('default to 5 s and 20 s', () => {

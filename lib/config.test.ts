@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
 import { ConfigError, loadConfig } from './config';
 
 const SECRET = 'x'.repeat(32);
-const production = {
-  NODE_ENV: 'production',
-  INGRESS: 'https://app.example.com',
-  OIDC_ISSUER: 'https://idp.example.com',
-  OIDC_CLIENT_ID: 'client',
-  OIDC_CLIENT_SECRET: 'secret',
-  SESSION_SECRET: SECRET,
-};
+const production = { ...PRODUCTION_ENV, SESSION_SECRET: SECRET };
 
-function problems(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe('config', () => {
   test('development works with no variables at all', () => {
