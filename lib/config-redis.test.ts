@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
 import { makeTlsFiles, type TlsFiles } from '../test/harness/redis-tls';
-import { ConfigError, loadConfig, redactedConfig } from './config';
+import { loadConfig, redactedConfig } from './config';
 
 const production = PRODUCTION_ENV;
 const SENTINELS = { REDIS_SENTINELS: '10.0.0.1:26379,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'mymaster' };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 
 const SECRET = 'x'.repeat(32);
 const production = { ...PRODUCTION_ENV, SESSION_SECRET: SECRET };
