@@ -19,6 +19,7 @@ import { log, routeConsoleToLog } from './lib/log';
 import { startMetricsServer } from './lib/server/metrics-server';
 import { drainOnSignals } from './lib/server/shutdown';
 import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
+import { GatehouseResponse } from './lib/server/gatehouse-response';
 
 /** Where Next's build lives: this file's folder, or its parent when running as dist/server.js. */
 function projectRoot(): string {
@@ -47,7 +48,7 @@ async function main() {
   await app.prepare();
   const upgrade = app.getUpgradeHandler();
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ ServerResponse: GatehouseResponse }, (req, res) => {
     dispatch(gh, req, res, (r, s) => handle(r, s)).catch((error: unknown) => {
       log.error('unhandled request error', { error: error as Error });
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });

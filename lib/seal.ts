@@ -17,14 +17,16 @@ type PasswordMap = Record<string, string>;
  * stable when the list is reordered or shortened during a rotation.
  */
 const secretId = (secret: string) => String(parseInt(createHash('sha256').update(secret).digest('hex').slice(0, 8), 16));
-const passwordMaps = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap }>();
+const passwordMaps = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap; cacheKey: string }>();
 
 function passwords(secrets: readonly string[]) {
   let entry = passwordMaps.get(secrets);
   if (!entry) {
     const unseal: PasswordMap = {};
     for (const secret of secrets) unseal[secretId(secret)] ??= secret;
-    entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal };
+    // Names the secret list in the cache of opened seals without holding the secrets themselves.
+    const cacheKey = createHash('sha256').update(secrets.join('\u0000')).digest('base64url');
+    entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal, cacheKey };
     passwordMaps.set(secrets, entry);
   }
   return entry;
@@ -37,7 +39,7 @@ export async function seal(purpose: SealPurpose, data: unknown, secrets: readonl
 /**
  * Opening a seal costs about 0.2 ms of CPU, and every request opens one or two (cookie, then the
  * Redis copy). A sealed string always opens to the same value until it expires, so recent results
- * are kept, keyed by a digest of purpose, secrets and the exact string (a hash costs microseconds).
+ * are kept, keyed by purpose, secret list and the exact string (a Map lookup, no digest to compute).
  * Bounded in entries and in bytes (a value is about as large as its seal); only seals that opened
  * are kept, so strangers' garbage takes no room. Revocation is not affected: the stores decide
  * whether a session still exists; this only skips repeating the cryptography.
@@ -47,6 +49,8 @@ const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 const RECENT_MS = 60_000;
 const cache = processWide('seal.recent', () => ({ entries: new Map<string, { value: unknown; until: number; bytes: number }>(), bytes: 0 }));
 const recent = cache.entries;
+/** purpose + secret list → the map of opened seals by their exact string. */
+const recentKey = (purpose: SealPurpose, secrets: readonly string[], sealed: string) => `${purpose}\u0000${passwords(secrets).cacheKey}\u0000${sealed}`;
 
 /** Iron's seal carries its own expiry (ms) in the sixth `*`-separated field. */
 const sealExpiry = (sealed: string) => Number(sealed.split('*', 6)[5]) || 0;
@@ -67,7 +71,7 @@ function forget(key: string) {
 
 export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {
   if (!sealed || sealed.length > 64 * 1024) return null;
-  const key = createHash('sha256').update(purpose).update('\u0000').update(secrets.join('\u0000')).update('\u0000').update(sealed).digest('base64url');
+  const key = recentKey(purpose, secrets, sealed);
   const now = Date.now();
   const hit = recent.get(key);
   if (hit && hit.until > now) return hit.value as T;

@@ -32,7 +32,20 @@ export interface ErrorOptions {
   setCookies?: readonly string[];
 }
 
-export function errorResponse(config: Config, ctx: RequestContext, error: GatehouseError, options: ErrorOptions): Response {
+/**
+ * An error answer as plain data (SPEC §7): JSON for scripts, the error page or an `ERROR_PATH`
+ * redirect for people. Next route handlers turn it into a `Response` (`errorResponse`); the Node
+ * server writes it directly (lib/server/error-writer.ts).
+ */
+export interface ErrorAnswer {
+  status: number;
+  /** Without `Set-Cookie`: those are in `setCookies`. */
+  headers: Record<string, string>;
+  setCookies: readonly string[];
+  body: string;
+}
+
+export function errorAnswer(config: Config, ctx: RequestContext, error: GatehouseError, options: ErrorOptions): ErrorAnswer {
   const { status, message } = ERRORS[error.code];
   const level = status >= 500 ? 'error' : 'info';
   // The request comes along for whoever investigates: its headers and query pass through the
@@ -47,21 +60,26 @@ export function errorResponse(config: Config, ctx: RequestContext, error: Gateho
   });
   const setCookies = options.setCookies ?? [];
   if (!options.html) {
-    return json(status, { error: error.code, error_description: message, correlation_id: ctx.requestId }, setCookies);
+    const body = JSON.stringify({ error: error.code, error_description: message, correlation_id: ctx.requestId });
+    return { status, headers: { 'Content-Type': 'application/json; charset=utf-8' }, setCookies, body };
   }
   if (config.errorPath) {
     const query = new URLSearchParams({ correlation_id: ctx.requestId, status_code: String(status) });
-    return redirect(`${config.errorPath}?${query}`, setCookies);
+    return { status: 302, headers: { Location: `${config.errorPath}?${query}` }, setCookies, body: '' };
   }
-  const html = renderErrorPage({
+  const body = renderErrorPage({
     status,
     message,
     correlationId: ctx.requestId,
     retryUrl: loginPathOf(ctx, options.retryTarget ?? homePath(ctx)),
     homeUrl: homePath(ctx),
   });
-  const headers = withCookies(new Headers({ 'Content-Type': 'text/html; charset=utf-8' }), setCookies);
-  return new Response(html, { status, headers });
+  return { status, headers: { 'Content-Type': 'text/html; charset=utf-8' }, setCookies, body };
+}
+
+export function errorResponse(config: Config, ctx: RequestContext, error: GatehouseError, options: ErrorOptions): Response {
+  const answer = errorAnswer(config, ctx, error, options);
+  return new Response(answer.body || null, { status: answer.status, headers: withCookies(new Headers(answer.headers), answer.setCookies) });
 }
 
 /** Headers every `/oauth2/*` answer carries (SPEC §3, §7). */

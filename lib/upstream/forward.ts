@@ -88,7 +88,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
     record('ok');
     clearTimeout(queued);
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, browserResponseHeaders(upstreamRes.headers, o.response));
-    res.flushHeaders();
+    // A streamed answer (server-sent events, long polls) shows its headers at once; a sized one
+    // sends them with its first bytes, in one write instead of two.
+    if (upstreamRes.headers['content-length'] === undefined) res.flushHeaders();
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());
   });
