@@ -42,7 +42,7 @@ function build(): Gatehouse {
       log.warn('refresh grant failed', { reason, idp_error: idpErrorCode(error) });
       return { ok: false, reason } as const;
     }
-  }, redis);
+  });
   log.info('gatehouse configured', { config: redactedConfig(config) });
   return { config, redis, sessions, refresher, oidc, upstreamAgents: createUpstreamAgents(config.upstreamMaxConnections) };
 }

@@ -139,7 +139,7 @@ export function prepareSeries(plan: SeriesPlan): void {
 
 /**
  * Registers `gatehouse_sessions_active` for a store that can count its sessions (Redis:
- * lib/session/active-sessions.ts; the cookie store keeps nothing to count). Counted when scraped;
+ * lib/session/redis-store.ts `countActive`; the cookie store keeps nothing to count). Counted when scraped;
  * scrapes at the same time share one count; NaN while the count fails (Redis down), never a
  * made-up 0. Once per process.
  */

@@ -3,15 +3,12 @@
  * back-channel (a signed logout token posted server to server). Both end every session of the
  * IdP session (`sid`) or user (`sub`).
  */
-import { createHash } from 'node:crypto';
 import type { Gatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
 import { json } from '../http/responses';
-import { guarded } from '../session/redis-store';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
-import { processWide } from '../process-wide';
 
 /** A logout token is a few KB; anything far larger is not one. */
 export const MAX_LOGOUT_FORM_BYTES = 64 * 1024;
@@ -40,31 +37,6 @@ async function issuerOf(gh: Gatehouse): Promise<string> {
   }
 }
 
-/**
- * Replay protection for `jti`: Redis when configured (shared by replicas), else this process.
- * Only tokens that passed signature checks get here, and each is remembered until it is too old to
- * be accepted anyway. The in-process memory is bounded: when full of live entries it refuses new
- * tokens (503, the IdP retries) rather than forget one, which would let its replay through.
- */
-const MAX_SEEN_JTI = 100_000;
-const seenJti = processWide('logout.seen-jti', () => new Map<string, number>());
-async function firstUse(gh: Gatehouse, jti: string, expiresAtSeconds: number): Promise<boolean | 'full'> {
-  const key = `gh:jti:${createHash('sha256').update(jti).digest('base64url')}`;
-  const ttlMs = Math.max(1_000, expiresAtSeconds * 1000 - Date.now() + 60_000);
-  const redis = gh.redis;
-  if (redis) return (await guarded(redis, () => redis.set(key, '1', 'PX', ttlMs, 'NX'))) === 'OK';
-  const now = Date.now();
-  // Entries go in with about the same lifetime, so the oldest lapse first.
-  for (const [k, until] of seenJti) {
-    if (until >= now) break;
-    seenJti.delete(k);
-  }
-  if (seenJti.has(key)) return false;
-  if (seenJti.size >= MAX_SEEN_JTI) return 'full';
-  seenJti.set(key, now + ttlMs);
-  return true;
-}
-
 /** `body` is the form, or null when it was larger than `MAX_LOGOUT_FORM_BYTES`. */
 export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body: string | null): Promise<Response> {
   const invalid = (reason: string) => {
@@ -83,9 +55,10 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
     log.error('back-channel logout could not be checked', { error: error as Error });
     return json(503, { error: 'temporarily_unavailable' });
   }
-  const first = await firstUse(gh, claims.jti, claims.exp);
+  // Remembered until the token is too old to be accepted anyway (`exp`, plus the clock skew allowed).
+  const first = await gh.sessions.firstUse(claims.jti, claims.exp * 1000 + 60_000);
   if (first === 'full') return json(503, { error: 'temporarily_unavailable' });
-  if (!first) return invalid('jti replayed');
+  if (first === 'replayed') return invalid('jti replayed');
   const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub, verified: true });
   metrics.logouts.inc({ channel: 'back_channel' }, ended);
   log.info('back-channel logout', { ended });

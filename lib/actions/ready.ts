@@ -10,7 +10,6 @@ import type { Gatehouse } from '../gatehouse';
 import { json } from '../http/responses';
 import { log } from '../log';
 import { processWide } from '../process-wide';
-import { whenReady } from '../redis';
 import { isShuttingDown } from '../server/shutdown';
 
 export type NotReadyReason = 'shutting_down' | 'idp_unavailable' | 'store_unavailable';
@@ -34,12 +33,12 @@ async function idpReady(gh: Gatehouse): Promise<boolean> {
   }
 }
 
-/** Redis, when configured, answers a PING within the client's fast-fail command timeout. */
+/** The store's backing service (Redis), when it has one, answers within the client's fast-fail command timeout. */
 async function storeReady(gh: Gatehouse): Promise<boolean> {
-  if (!gh.redis) return true;
+  const ping = gh.sessions.primary?.ping;
+  if (!ping) return true;
   try {
-    await whenReady(gh.redis);
-    await gh.redis.ping();
+    await ping.call(gh.sessions.primary);
     return true;
   } catch {
     return false;

@@ -8,13 +8,13 @@ import type { HostPort } from '../config';
 import { gatehouse } from '../gatehouse';
 import { log } from '../log';
 import { countSessionsWith, metricsContentType, metricsText, prepareSeries } from '../metrics';
-import { countRedisSessions } from '../session/active-sessions';
 
 /** Series at 0 for this configuration, and the session count where the store can tell. */
 function prepare(): void {
-  const { config, redis } = gatehouse();
-  prepareSeries({ upstreams: config.upstreams.map((u) => u.prefix), stores: redis ? ['redis', 'cookie'] : ['cookie'] });
-  if (redis) countSessionsWith(() => countRedisSessions(redis));
+  const { config, sessions } = gatehouse();
+  const store = sessions.primary;
+  prepareSeries({ upstreams: config.upstreams.map((u) => u.prefix), stores: store?.kind === 'redis' ? ['redis', 'cookie'] : ['cookie'] });
+  if (store?.countActive) countSessionsWith(() => store.countActive!());
 }
 
 export function startMetricsServer(address: HostPort | null): http.Server | null {

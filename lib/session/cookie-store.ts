@@ -6,12 +6,14 @@
  * configure Redis for revocation that holds.
  */
 import { RevocationList, type RevocationLimits } from './revocations';
+import { SeenIds } from './seen-ids';
 import type { Session } from './session';
-import type { CookiePayload, LogoutSubject, SessionStore } from './store';
+import type { CookiePayload, FirstUse, LogoutSubject, SessionStore } from './store';
 
 export class CookieSessionStore implements SessionStore {
   readonly kind = 'cookie' as const;
   readonly revocations: RevocationList;
+  private readonly seen = new SeenIds();
 
   constructor(private readonly maxLifetimeMs: number, private readonly now: () => number = Date.now, limits?: RevocationLimits) {
     this.revocations = new RevocationList(limits);
@@ -57,5 +59,9 @@ export class CookieSessionStore implements SessionStore {
     if (subject.sub) this.revocations.revoke('sub', subject.sub, subject.verified ? 'proven' : 'unproven', now, until);
     // Which cookies exist is unknown to a stateless store; report what was recorded.
     return subject.sid || subject.sub ? 1 : 0;
+  }
+
+  async firstUse(id: string, untilMs: number): Promise<FirstUse> {
+    return this.seen.firstUse(id, untilMs, this.now());
   }
 }

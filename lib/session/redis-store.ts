@@ -1,17 +1,20 @@
 /**
- * Redis store (SPEC §5). The browser's cookie holds only a ticket: the session id and a random
+ * Redis store (SPEC §5), the only module that speaks to Redis about sessions. The browser's cookie holds only a ticket: the session id and a random
  * per-session data key. Redis holds the session sealed with that key, so a Redis dump alone reveals
  * no token. A session's keys share the hash tag `{id}`, so they live in one Cluster slot.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { whenReady, type RedisClient } from '../redis';
 import { seal, unseal } from '../seal';
 import { timeoutAt, type Session, type SessionTimings } from './session';
-import { StoreUnavailableError, type CookiePayload, type LogoutSubject, type SessionStore, type Ticket } from './store';
+import { StoreUnavailableError, type CookiePayload, type FirstUse, type LogoutSubject, type SessionLock, type SessionStore, type Ticket } from './store';
 
 export const redisKeys = {
   session: (id: string) => `gh:{${id}}:session`,
   lock: (id: string) => `gh:{${id}}:lock`,
+  /** A replay-protected id (logout token `jti`), hashed: any length in, one size stored. */
+  seen: (id: string) => `gh:jti:${digest(id)}`,
   /** Indexes for front-/back-channel logout; hashed so a dump does not list IdP session ids. */
   bySid: (sid: string) => `gh:sid:${digest(sid)}`,
   bySub: (sub: string) => `gh:sub:${digest(sub)}`,
@@ -29,6 +32,13 @@ local at = tonumber(string.match(stored, '^(%d+):'))
 if at and at > tonumber(ARGV[3]) then return -1 end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
+
+/** Deletes the lock only while it still holds this owner's token. */
+const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+/** Long enough for a slow refresh grant (IdP timeout 5 s), short enough that a crashed holder does not block for long. */
+const LOCK_TTL_MS = 15_000;
+
+const SCAN_BATCH = 1000;
 
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 const newDataKey = () => randomBytes(32).toString('base64url');
@@ -111,5 +121,45 @@ export class RedisSessionStore implements SessionStore {
       }
       return ended;
     });
+  }
+
+  refreshLock(sessionId: string): SessionLock {
+    const key = redisKeys.lock(sessionId);
+    const owner = randomUUID();
+    return {
+      tryAcquire: async () => (await guarded(this.redis, () => this.redis.set(key, owner, 'PX', LOCK_TTL_MS, 'NX'))) === 'OK',
+      release: async () => {
+        await this.redis.eval(RELEASE_IF_OWNER, 1, key, owner).catch(() => undefined); // else it lapses
+      },
+    };
+  }
+
+  async firstUse(id: string, untilMs: number): Promise<FirstUse> {
+    const ttl = Math.max(1_000, untilMs - Date.now());
+    return (await guarded(this.redis, () => this.redis.set(redisKeys.seen(id), '1', 'PX', ttl, 'NX'))) === 'OK' ? 'first' : 'replayed';
+  }
+
+  async ping(): Promise<void> {
+    await guarded(this.redis, () => this.redis.ping());
+  }
+
+  /**
+   * Redis has no count of keys by pattern, so this walks the keyspace with SCAN (on every master
+   * of a Cluster): one pass over all keys per scrape, in batches that never block Redis, and a key
+   * may be counted twice while Redis resizes its tables. Every replica reports the same figure.
+   */
+  async countActive(): Promise<number> {
+    await whenReady(this.redis);
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    let total = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', redisKeys.session('*'), 'COUNT', SCAN_BATCH);
+        total += keys.length;
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    return total;
   }
 }

@@ -1,19 +1,16 @@
 /**
  * Token refresh that never logs anyone out (SPEC §5). One refresh grant per session at a time: in
- * this process through a shared promise, across replicas through a Redis lock followed by a
- * re-read, because an IdP that rotates refresh tokens revokes the whole grant when a used one is
+ * this process through a shared promise, across replicas through the store's lock followed by a
+ * re-read (Redis; a cookie session has no other holder), because an IdP that rotates refresh tokens revokes the whole grant when a used one is
  * replayed. The old refresh token is kept when none comes back; `invalid_grant` ends the session;
  * any other failure keeps the old tokens until they expire.
  */
-import { randomUUID } from 'node:crypto';
 import type { CookieScope } from '../http/cookies';
 import { log } from '../log';
 import { metrics } from '../metrics';
-import { whenReady, type RedisClient } from '../redis';
-import { redisKeys } from './redis-store';
 import { cooldownEndsAt, type Session, type Tokens } from './session';
 import type { Sessions } from './sessions';
-import type { CookiePayload } from './store';
+import type { CookiePayload, SessionLock } from './store';
 
 export type RefreshOutcome =
   | { status: 'refreshed' | 'unchanged'; session: Session; payload: CookiePayload; setCookies: string[] }
@@ -23,11 +20,9 @@ export type RefreshOutcome =
 /** Calls the IdP: `rejected` means the grant is dead, `unavailable` means try again later. */
 export type RefreshGrant = (tokens: Tokens) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
 
-const LOCK_TTL_MS = 15_000;
 /** How long a replica waits for another replica's refresh before going on with what it has. */
 const WAIT_FOR_PEER_MS = 10_000;
 const POLL_MS = 25;
-const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 const MAX_NEWEST = 10_000;
 const MAX_NEWEST_BYTES = 32 * 1024 * 1024;
@@ -44,7 +39,6 @@ export class Refresher {
   constructor(
     private readonly sessions: Sessions,
     private readonly grant: RefreshGrant,
-    private readonly redis: RedisClient | null,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -72,33 +66,30 @@ export class Refresher {
   }
 
   private async run(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
-    if (payload.t === 'ticket' && this.redis) return this.runLocked(session, payload, cookies, scope);
+    const lock = this.sessions.refreshLock(session, payload);
+    if (lock) return this.runLocked(lock, session, payload, cookies, scope);
     return this.grantAndSave(session, payload, cookies, scope);
   }
 
-  private async runLocked(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
-    const redis = this.redis!;
-    const lockKey = redisKeys.lock(session.id);
-    const owner = randomUUID();
+  private async runLocked(lock: SessionLock, session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
     const deadline = this.now() + WAIT_FOR_PEER_MS;
     try {
-      await whenReady(redis);
       while (this.now() < deadline) {
-        if ((await redis.set(lockKey, owner, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') {
+        if (await lock.tryAcquire()) {
           try {
             // Another replica may have refreshed between our read and the lock.
-            const current = await this.sessions.primary!.load(payload);
+            const current = await this.sessions.reload(payload);
             if (!current) return { status: 'ended', setCookies: [] };
             if (current.tokens.refreshedAt > session.tokens.refreshedAt || this.now() < cooldownEndsAt(current.tokens)) {
               return { status: 'unchanged', session: current, payload, setCookies: [] };
             }
             return await this.grantAndSave(current, payload, cookies, scope);
           } finally {
-            await redis.eval(RELEASE_IF_OWNER, 1, lockKey, owner).catch(() => undefined);
+            await lock.release();
           }
         }
         await pause(POLL_MS);
-        const current = await this.sessions.primary!.load(payload);
+        const current = await this.sessions.reload(payload);
         if (!current) return { status: 'ended', setCookies: [] };
         if (current.tokens.refreshedAt > session.tokens.refreshedAt) return { status: 'unchanged', session: current, payload, setCookies: [] };
       }

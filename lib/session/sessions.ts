@@ -9,7 +9,7 @@ import { metrics } from '../metrics';
 import { CookieSessionStore } from './cookie-store';
 import type { Session, SessionTimings } from './session';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie';
-import { isStoreUnavailable, type CookiePayload, type LogoutSubject, type SessionStore } from './store';
+import { isStoreUnavailable, type CookiePayload, type FirstUse, type LogoutSubject, type SessionLock, type SessionStore } from './store';
 
 export type SessionLookup =
   | { state: 'none' }
@@ -68,6 +68,16 @@ export class Sessions {
   async reload(payload: CookiePayload, now = Date.now()): Promise<Session | null> {
     const session = await this.storeFor(payload)?.load(payload);
     return session && now < session.endsAt ? session : null;
+  }
+
+  /** The cross-replica refresh lock of the session a payload stands for, when its store has one. */
+  refreshLock(session: Session, payload: CookiePayload): SessionLock | undefined {
+    return this.storeFor(payload)?.refreshLock?.(session.id);
+  }
+
+  /** Replay protection, in the configured store (shared by replicas with Redis). */
+  firstUse(id: string, untilMs: number): Promise<FirstUse> {
+    return this.stores[0].firstUse(id, untilMs);
   }
 
   private storeFor(payload: CookiePayload): SessionStore | undefined {

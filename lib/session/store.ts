@@ -26,6 +26,20 @@ export class StoreUnavailableError extends Error {
  */
 export const isStoreUnavailable = (error: unknown) => (error as Error | undefined)?.name === 'StoreUnavailableError';
 
+/**
+ * Mutual exclusion around one session's refresh across replicas (Wonderwall's `Store.MakeLock`):
+ * an IdP that rotates refresh tokens revokes the whole grant when a used one is replayed.
+ */
+export interface SessionLock {
+  /** True when this caller holds the lock now, false while another does. */
+  tryAcquire(): Promise<boolean>;
+  /** Releases it if this caller still holds it (a lapsed lock may belong to someone else by now). */
+  release(): Promise<void>;
+}
+
+/** `firstUse`'s answer: seen for the first time, seen before, or no room to remember it (refuse). */
+export type FirstUse = 'first' | 'replayed' | 'full';
+
 export interface SessionStore {
   readonly kind: 'redis' | 'cookie';
   /** Stores a new session; returns what the session cookie must hold. */
@@ -43,4 +57,18 @@ export interface SessionStore {
   delete(payload: CookiePayload): Promise<void>;
   /** Ends every session of an IdP session (`sid`) or user (`sub`); returns how many. */
   deleteBySubject(subject: LogoutSubject): Promise<number>;
+  /**
+   * The refresh lock of a stored session. None for the cookie store: a cookie session travels
+   * with its browser, and the refresher already runs one grant per session in each process.
+   */
+  refreshLock?(sessionId: string): SessionLock;
+  /**
+   * Replay protection (a back-channel logout token's `jti`): remembers `id` until `untilMs` and
+   * says whether it was new. Shared by replicas in Redis; in this process for the cookie store.
+   */
+  firstUse(id: string, untilMs: number): Promise<FirstUse>;
+  /** Resolves when the backing service answers now (readiness); none for a store that has none. */
+  ping?(): Promise<void>;
+  /** How many sessions the store holds (`gatehouse_sessions_active`), where it can tell. */
+  countActive?(): Promise<number>;
 }
