@@ -5,6 +5,7 @@
 import type { Gatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
 import { json } from '../http/responses';
+import { current } from '../session/current';
 import { sessionJson } from '../session/json';
 import type { SessionLookup } from '../session/sessions';
 import { isActive, cooldownEndsAt } from '../session/session';
@@ -16,24 +17,23 @@ async function noSessionFor(gh: Gatehouse, ctx: RequestContext, lookup: SessionL
 
 const noSession = (setCookies: string[] = []) => json(401, { error: 'unauthenticated', error_description: 'no session' }, setCookies);
 
+/** Shown even when inactive (`active: false`), as Wonderwall does. */
 export async function getSessionInfo(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
-  const lookup = await gh.sessions.lookup(ctx.cookies, ctx.now);
-  if (lookup.state !== 'found') return noSessionFor(gh, ctx, lookup);
-  const session = lookup.payload.t === 'inline' ? (gh.refresher.newerThan(lookup.session) ?? lookup.session) : lookup.session;
+  const { lookup, session } = await current(gh, ctx.cookies, ctx.now);
+  if (!session) return noSessionFor(gh, ctx, lookup);
   return json(200, sessionJson(session, gh.sessions.settings, ctx.now));
 }
 
 export async function refreshSession(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
-  const lookup = await gh.sessions.lookup(ctx.cookies, ctx.now);
-  if (lookup.state !== 'found') return noSessionFor(gh, ctx, lookup);
+  const { lookup, session } = await current(gh, ctx.cookies, ctx.now);
+  if (!session) return noSessionFor(gh, ctx, lookup);
   const timings = gh.sessions.settings;
-  const current = lookup.payload.t === 'inline' ? (gh.refresher.newerThan(lookup.session) ?? lookup.session) : lookup.session;
-  if (!isActive(current, timings, ctx.now) || !current.tokens.refreshToken) return noSession();
-  if (ctx.now < cooldownEndsAt(current.tokens)) return json(200, sessionJson(current, timings, ctx.now));
+  if (!isActive(session, timings, ctx.now) || !session.tokens.refreshToken) return noSession();
+  if (ctx.now < cooldownEndsAt(session.tokens)) return json(200, sessionJson(session, timings, ctx.now));
 
-  const outcome = await gh.refresher.refresh(current, lookup.payload, ctx.cookies, ctx.scope);
+  const outcome = await gh.refresher.refresh(session, lookup.payload, ctx.cookies, ctx.scope);
   if (outcome.status === 'ended') return noSession(outcome.setCookies);
-  if (outcome.status === 'unchanged' && outcome.session.tokens.refreshedAt === current.tokens.refreshedAt) {
+  if (outcome.status === 'unchanged' && outcome.session.tokens.refreshedAt === session.tokens.refreshedAt) {
     // The IdP could not be reached: the caller asked for new tokens and did not get them.
     return json(503, { error: 'temporarily_unavailable', error_description: 'the identity provider did not answer' });
   }

@@ -5,7 +5,8 @@
 import type { CookieScope } from '../http/cookies';
 import type { Gatehouse } from '../gatehouse';
 import { log } from '../log';
-import { isValid, needsRefresh, touch, type Session } from './session';
+import { current } from './current';
+import { needsRefresh, touch, type Session } from './session';
 import type { SessionLookup } from './sessions';
 import type { CookiePayload } from './store';
 
@@ -22,26 +23,22 @@ export interface ResolvedSession {
 const touchInterval = (timeoutMs: number) => Math.min(60_000, Math.max(1_000, timeoutMs / 20));
 
 export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>, scope: CookieScope, now: number): Promise<ResolvedSession> {
-  const lookup = await gh.sessions.lookup(cookies, now);
+  const found = await current(gh, cookies, now);
+  const { lookup } = found;
   // SPEC §8: an SSO proxy is a read-only replica. The server refreshes and extends sessions; a
   // proxy never writes one (no refresh, no inactivity touch, no cookie).
   const readOnly = gh.config.sso?.mode === 'proxy';
   if (lookup.state === 'ended' && !readOnly) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end(lookup, cookies, scope) };
-  if (lookup.state !== 'found') return { lookup, session: null, payload: null, setCookies: [] };
-  const timings = gh.sessions.settings;
-  if (readOnly) {
-    return { lookup, session: isValid(lookup.session, timings, now) ? lookup.session : null, payload: lookup.payload, setCookies: [] };
-  }
-  let { session, payload } = lookup;
+  if (found.session === null) return { lookup, session: null, payload: null, setCookies: [] };
+  // An SSO proxy has the session as it is; newer tokens this process holds cannot exist there.
+  if (readOnly) return { lookup, session: found.valid ? found.session : null, payload: found.lookup.payload, setCookies: [] };
+  let { session } = found;
+  let { payload } = found.lookup;
   let setCookies: string[] = [];
-  let dirty = false;
-
-  const newer = payload.t === 'inline' ? gh.refresher.newerThan(session) : null;
-  if (newer) {
-    session = newer;
-    dirty = true;
-  }
-  if (!isValid(session, timings, now)) return { lookup, session: null, payload, setCookies };
+  // Newer tokens than the cookie's: the browser gets a cookie with them.
+  let dirty = session !== found.lookup.session;
+  if (!found.valid) return { lookup, session: null, payload, setCookies };
+  const timings = gh.sessions.settings;
 
   if (needsRefresh(session, timings, now)) {
     const outcome = await gh.refresher.refresh(session, payload, cookies, scope);

@@ -1,0 +1,23 @@
+/**
+ * "The current session" of a request, worked out once for every caller (the gate, the session
+ * API, getSession(), login and callback): the cookie read through its store, with the newer tokens
+ * this process already refreshed a cookie session to (the browser may still send the old cookie,
+ * whose refresh token rotation may have revoked), and whether it is valid now. Read-only: the gate
+ * (lib/session/resolve.ts) is what refreshes and touches.
+ */
+import type { Gatehouse } from '../gatehouse';
+import { isValid, type Session } from './session';
+import type { SessionLookup } from './sessions';
+
+export type Current =
+  /** No usable session for this request (`lookup` says why: none, ended, store unavailable). */
+  | { lookup: Exclude<SessionLookup, { state: 'found' }>; session: null; valid: false }
+  /** A session; `valid` is false when it is inactive or has no access token (SPEC §4 item 1). */
+  | { lookup: Extract<SessionLookup, { state: 'found' }>; session: Session; valid: boolean };
+
+export async function current(gh: Gatehouse, cookies: Map<string, string>, now: number): Promise<Current> {
+  const lookup = await gh.sessions.lookup(cookies, now);
+  if (lookup.state !== 'found') return { lookup, session: null, valid: false };
+  const session = (lookup.payload.t === 'inline' && gh.refresher.newerThan(lookup.session)) || lookup.session;
+  return { lookup, session, valid: isValid(session, gh.sessions.settings, now) };
+}
