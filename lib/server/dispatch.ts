@@ -21,7 +21,8 @@ import { log, withCorrelationId } from '../log';
 import { corsOrigin, isForwardedToServer, isSessionApi, serverUrl } from '../sso';
 import { requestFraming } from '../upstream/framing';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
-import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
+import { identityOf, matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
+import type { Session } from '../session/session';
 import type { BrowserResponseOptions } from '../upstream/response-headers';
 import { guardNextBody } from './next-body';
 import { enforceNextHeaders } from './next-headers';
@@ -48,6 +49,9 @@ interface Routed {
  * from. Gatehouse builds public URLs from INGRESS only.
  */
 const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
+
+/** The proxy's description of the request it asks about (lib/actions/forward-auth.ts); Next builds no URL from them. */
+const FORWARD_AUTH_HEADERS = new Set(['x-forwarded-uri', 'x-forwarded-method']);
 
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
 export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
@@ -81,12 +85,12 @@ function routeLabel(gh: Gatehouse, r: ReturnType<typeof route>): string {
   return upstreamOf(gh, r)?.prefix ?? 'app';
 }
 
-async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown) {
+async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId: string, ingressIndex = 0, cause?: unknown, setCookies: string[] = []) {
   const headers = decisionHeaders(req.headers);
   headers.set('x-request-id', requestId);
   const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
   const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex });
-  const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation });
+  const response = errorResponse(gh.config, ctx, new GatehouseError(code, { cause }), { html: ctx.navigation, setCookies });
   if (code === 'bad_request' || code === 'not_found') response.headers.delete('set-cookie');
   await sendResponse(res, finish(response, ctx));
 }
@@ -130,8 +134,10 @@ async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerRe
     },
   });
   // Next sees the path below the ingress and trusted internal headers only.
+  // Forward-auth reads the request a proxy asks about from X-Forwarded-Uri (Traefik).
+  const keep = innerDecoded === ROUTES.auth ? FORWARD_AUTH_HEADERS : null;
   for (const name of Object.keys(req.headers)) {
-    if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
+    if (UNTRUSTED_FOR_NEXT.test(name) && !keep?.has(name)) delete req.headers[name];
   }
   if (req.headers.cookie) req.headers.cookie = firstCookies(req.headers.cookie, MAX_COOKIES_FOR_NEXT);
   req.url = innerRaw + search;
@@ -198,9 +204,10 @@ function forwardToSsoServer(gh: Gatehouse, req: IncomingMessage, res: ServerResp
 }
 
 /** The request headers an upstream gets for this request (lib/upstream/plan.ts decides which). */
-function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, accessToken: string | null, target: URL, upgrade = false) {
+function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, session: Session | null, target: URL, upgrade = false) {
   return upstreamRequestHeaders(req.headers, {
-    accessToken,
+    accessToken: session?.tokens.accessToken ?? null,
+    identity: gh.config.identityHeaders ? identityOf(gh.config, session) : null,
     cookiePrefix: gh.config.cookiePrefix,
     sessionCookieName: gh.config.sso?.sessionCookieName,
     requestId: r.requestId,
@@ -234,11 +241,15 @@ async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerRes
     res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(unauthenticatedBody(gate.loginUrl))), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
     return endLingering(res, unauthenticatedBody(gate.loginUrl));
   }
+  if (gate.kind === 'forbidden') {
+    req.resume();
+    return fail(gh, req, res, 'forbidden', r.requestId, r.ingress.index, undefined, gate.setCookies);
+  }
 
   const target = upstreamUrl(upstream, r.innerRaw, r.search);
   forward(req, res, {
     target,
-    headers: headersForUpstream(gh, req, r, gate.session?.tokens.accessToken ?? null, target),
+    headers: headersForUpstream(gh, req, r, gate.session, target),
     agents: gh.upstreamAgents,
     maxBodyBytes: config.upstreamMaxBody,
     timeoutMs: config.upstreamTimeoutMs,
@@ -279,11 +290,12 @@ export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socke
   if (String(req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') return rejectUpgrade(socket, 400, 'Bad Request', routed.requestId);
   const { config } = gh;
   const gate = await gateRequest(gh, gateInput(req, routed, false));
+  if (gate.kind === 'forbidden') return rejectUpgrade(socket, 403, 'Forbidden', routed.requestId);
   if (gate.kind !== 'pass') return rejectUpgrade(socket, 401, 'Unauthorized', routed.requestId);
   const target = upstreamUrl(upstream, routed.innerRaw, routed.search);
   forwardUpgrade(req, socket, head, {
     target,
-    headers: headersForUpstream(gh, req, routed, gate.session?.tokens.accessToken ?? null, target, true),
+    headers: headersForUpstream(gh, req, routed, gate.session, target, true),
     timeoutMs: config.upstreamTimeoutMs,
     // A 101 carries no cookie of ours: a refreshed cookie session is written on the next request.
     response: upstreamAnswer(gh, routed, upstream, []),
