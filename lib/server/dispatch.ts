@@ -51,7 +51,7 @@ interface Routed {
 const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
 
 /** The proxy's description of the request it asks about (lib/actions/forward-auth.ts); Next builds no URL from them. */
-const FORWARD_AUTH_HEADERS = new Set(['x-forwarded-uri', 'x-forwarded-method']);
+const FORWARD_AUTH_HEADERS = new Set(['x-forwarded-uri']);
 
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
 export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
