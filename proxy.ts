@@ -6,11 +6,14 @@
  */
 import { NextResponse, type NextRequest } from 'next/server';
 import { gatehouse } from '@/lib/gatehouse';
+import { GatehouseError } from '@/lib/errors';
 import { unauthenticatedBody } from '@/lib/gate';
+import { createContext } from '@/lib/http/context';
 import { basePathOf } from '@/lib/http/ingress';
 import { INGRESS_HEADER } from '@/lib/http/internal-headers';
 import { isNavigation } from '@/lib/http/navigation';
 import { readRequestPath } from '@/lib/http/request-path';
+import { errorResponse, finish } from '@/lib/http/responses';
 import { log } from '@/lib/log';
 import { gateRequest } from '@/lib/request-gate';
 
@@ -33,6 +36,12 @@ export async function proxy(request: NextRequest) {
   log.debug('page gate', { outcome: gate.kind, session: gate.session !== null });
   // Next insists on absolute URLs in a Location set here; they are built from the ingress.
   const absolute = (location: string) => `${ingress.origin}${location}`;
+  if (gate.kind === 'forbidden') {
+    // SPEC §12: the error page for a navigation (or ERROR_PATH), 403 JSON for anything else.
+    const ingressIndex = config.ingresses.indexOf(ingress);
+    const ctx = createContext(config, { method: request.method, innerPath: path.raw, search: request.nextUrl.search, headers: request.headers, ingressIndex });
+    return finish(errorResponse(config, ctx, new GatehouseError('forbidden'), { html: ctx.navigation, setCookies: gate.setCookies }), ctx);
+  }
   let response: NextResponse;
   if (gate.kind === 'login') {
     response = new NextResponse(null, { status: 302, headers: { Location: absolute(gate.location), 'Cache-Control': 'no-store' } });

@@ -9,6 +9,8 @@ import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams, 
 
 export type { HostPort, UpstreamRoute } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
+import type { AccessRules } from './access-rules';
+import * as accessValues from './access-rules-config';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -86,6 +88,11 @@ export interface Config {
   /** On SIGTERM (SPEC §2 `SHUTDOWN_WAIT`, `SHUTDOWN_GRACE`): serve on for `waitMs` while readiness fails, then let in-flight requests finish for up to `graceMs`. */
   shutdown: { waitMs: number; graceMs: number };
   sso: SsoConfig | null;
+  // --- Access rules and identity headers (SPEC §2, §4 item 5, §12) ---
+  /** `ALLOWED_EMAIL_DOMAINS`, `ALLOWED_GROUPS`, `GROUPS_CLAIM` (lib/access-rules.ts). */
+  access: AccessRules;
+  /** `UPSTREAM_IDENTITY_HEADERS`: `X-Auth-Request-*` from the session's claims toward upstreams and in forward-auth answers. */
+  identityHeaders: boolean;
 }
 
 export class ConfigError extends Error {
@@ -227,6 +234,11 @@ const schema = z.object({
   METRICS_ADDRESS: z.string().default('127.0.0.1:3001').transform((v, ctx) => (v.trim() ? hostPorts(v, ctx)[0] ?? null : null)),
   SHUTDOWN_WAIT: duration('5s', { allowZero: true }),
   SHUTDOWN_GRACE: duration('20s', { allowZero: true }),
+  // --- Access rules and identity headers (lib/access-rules-config.ts) ---
+  ALLOWED_EMAIL_DOMAINS: accessValues.emailDomains,
+  ALLOWED_GROUPS: accessValues.groups,
+  GROUPS_CLAIM: accessValues.groupsClaim,
+  UPSTREAM_IDENTITY_HEADERS: boolean,
 });
 
 /** Parses an environment into a `Config`; throws `ConfigError` listing every bad variable. */
@@ -320,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsAddress: v.METRICS_ADDRESS,
     shutdown: { waitMs: v.SHUTDOWN_WAIT, graceMs: v.SHUTDOWN_GRACE },
     sso,
+    access: { emailDomains: v.ALLOWED_EMAIL_DOMAINS, groups: v.ALLOWED_GROUPS, groupsClaim: v.GROUPS_CLAIM },
+    identityHeaders: v.UPSTREAM_IDENTITY_HEADERS,
   };
 }
 

@@ -8,6 +8,8 @@ export const ERRORS = {
   login_expired: { status: 400, message: 'The sign-in took too long or was started in another browser.' },
   login_failed: { status: 400, message: 'Signing in did not work.' },
   access_denied: { status: 403, message: 'Signing in was cancelled or not allowed.' },
+  /** SPEC §12: the IdP authenticated this person, the access rules do not admit them. */
+  forbidden: { status: 403, message: 'Your account is not allowed to use this service.' },
   unauthenticated: { status: 401, message: 'You need to sign in to see this.' },
   not_found: { status: 404, message: 'There is nothing here.' },
   request_timeout: { status: 408, message: 'The request took too long to arrive.' },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig, type Config } from './config';
-import { autoLogin, unauthenticatedBody, type GateOutcome, type GateRequest } from './gate';
+import { autoLogin, gateOutcome, unauthenticatedBody, type GateOutcome, type GateRequest } from './gate';
 
 const on = loadConfig({ AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/public/**,/api/health,/api/*/status', ERROR_PATH: '/error' });
 const off = loadConfig({ AUTO_LOGIN: 'false', ERROR_PATH: '/error' });
@@ -131,5 +131,40 @@ describe('unauthenticatedBody', () => {
     const body = unauthenticatedBody('/app/oauth2/login?redirect=%2Fapp%2Fx');
     assert.deepEqual(JSON.parse(body), { error: 'unauthenticated', login_url: '/app/oauth2/login?redirect=%2Fapp%2Fx' });
     assert.deepEqual(Object.keys(JSON.parse(body)), ['error', 'login_url']);
+  });
+});
+
+describe('gateOutcome: access rules and forward-auth', () => {
+  const ignoring = loadConfig({ AUTO_LOGIN: 'true', AUTO_LOGIN_IGNORE_PATHS: '/public/**', ERROR_PATH: '/error' });
+  for (const [name, config] of [['auto-login off', off], ['auto-login on', on]] as const) {
+    test(`${name}: a denied session is forbidden, navigation or not`, () => {
+      for (const navigation of [true, false]) {
+        for (const upstream of [true, false]) {
+          assert.deepEqual(gateOutcome(config, request({ hasSession: true, denied: 'groups', navigation, upstream })), { kind: 'forbidden', reason: 'groups' });
+        }
+      }
+    });
+  }
+  test('a denied session is forbidden on ignored paths and the error path too', () => {
+    assert.equal(gateOutcome(ignoring, request({ hasSession: true, denied: 'email_domain', decodedPath: '/public/x' })).kind, 'forbidden');
+    assert.equal(gateOutcome(ignoring, request({ hasSession: true, denied: 'email_domain', decodedPath: '/favicon.ico' })).kind, 'forbidden');
+  });
+  test('an admitted session passes', () => {
+    assert.deepEqual(gateOutcome(on, request({ hasSession: true, denied: null })), { kind: 'pass' });
+  });
+  test('"denied" without a session means nothing: auto-login decides', () => {
+    assert.equal(gateOutcome(on, request({ hasSession: false, denied: 'groups' })).kind, 'login');
+    assert.equal(gateOutcome(off, request({ hasSession: false, denied: 'groups' })).kind, 'pass');
+  });
+  test('requireSession: no session is never a pass, whatever AUTO_LOGIN and its ignored paths say', () => {
+    for (const config of [off, on, ignoring]) {
+      for (const decodedPath of ['/x', '/public/x', '/error', '/favicon.ico']) {
+        const got = gateOutcome(config, request({ requireSession: true, navigation: false, decodedPath, returnTo: '/deep?x=1' }));
+        assert.deepEqual(got, { kind: 'unauthenticated', loginUrl: '/oauth2/login?redirect=%2Fdeep%3Fx%3D1' }, decodedPath);
+      }
+    }
+  });
+  test('requireSession with a session passes', () => {
+    assert.deepEqual(gateOutcome(off, request({ requireSession: true, hasSession: true })), { kind: 'pass' });
   });
 });

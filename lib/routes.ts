@@ -16,6 +16,8 @@ export const ROUTES = {
   sessionRefresh: '/oauth2/session/refresh',
   ping: '/oauth2/ping',
   ready: '/oauth2/ready',
+  /** Forward-auth for nginx `auth_request`, Traefik ForwardAuth and the like. */
+  auth: '/oauth2/auth',
 } as const;
 
 export type Route = (typeof ROUTES)[keyof typeof ROUTES];

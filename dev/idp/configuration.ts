@@ -32,7 +32,7 @@ export function idpConfiguration(options: IdpOptions, errors: ProviderErrors): C
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
       openid: ['sub'],
-      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups'],
       email: ['email', 'email_verified'],
       acr: null,
       sid: null,
@@ -93,7 +93,7 @@ export function idpConfiguration(options: IdpOptions, errors: ProviderErrors): C
     },
     findAccount: async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account> => ({
       accountId: sub,
-      claims: () => demoClaims(sub),
+      claims: () => ({ ...demoClaims(sub), ...options.accountClaims?.(sub) }),
     }),
     // Consent is implied for these first-party clients: load (or create) the grant and add whatever
     // the request asks for, so the consent prompt never has anything missing and never shows. This is

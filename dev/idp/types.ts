@@ -27,6 +27,8 @@ export interface IdpOptions {
   /** Host name used in the issuer URL. Tests use 127.0.0.1, `npm run dev` uses localhost. */
   issuerHost?: string;
   clients: ClientSpec[];
+  /** Claims to add to (or replace in) a login's demo claims, e.g. `groups` or an unverified email (access-rule tests). */
+  accountClaims?: (login: string) => Record<string, unknown>;
   /** Default 300. Small values make refresh observable. */
   accessTokenTtlSeconds?: number;
   /** Default 3600. */

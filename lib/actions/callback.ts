@@ -16,7 +16,8 @@ import { exchangeCode, idpErrorCode } from '../oidc/flows';
 import { loginIdFromState, readLoginTransaction } from '../oidc/login-transaction';
 import { isValid, type Session } from '../session/session';
 import { defaultTarget, redirectTarget } from '../sso';
-import { refuseNonNavigation, showError } from './guard';
+import { refuseLogin, refuseNonNavigation, showError } from './guard';
+import { accessDenial } from '../access-rules';
 
 /** id_token claims that describe the token, not the user; never shown in the session JSON. */
 const TOKEN_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'at_hash', 'c_hash', 's_hash', 'sid', 'sub', 'auth_time']);
@@ -74,6 +75,8 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   }
 
   const { claims, tokens } = result;
+  const denied = accessDenial(config.access, claims);
+  if (denied) return refuseLogin(config, ctx, denied, target, clearLogin); // SPEC §12: no session
   const previous = await gh.sessions.lookup(ctx.cookies);
   const setCookies = previous.state === 'none' ? [] : await gh.sessions.end(previous, ctx.cookies, ctx.scope, { bestEffort: true });
   const session: Session = {

@@ -19,6 +19,8 @@ export interface ErrorPlace {
   /** The ingress the request came in through (its path prefixes the error page's links). */
   ingressIndex?: number;
   cause?: unknown;
+  /** Cookies the answer must still carry (a cleared or refreshed session cookie). */
+  setCookies?: readonly string[];
 }
 
 /**
@@ -40,7 +42,7 @@ function writeErrorNow(gh: Gatehouse, req: IncomingMessage, res: ServerResponse,
   headers.set('x-request-id', place.requestId);
   const innerPath = (req.url ?? '/').split('?', 1)[0].slice(0, 256);
   const ctx = createContext(gh.config, { method: req.method ?? 'GET', innerPath, search: '', headers, ingressIndex: place.ingressIndex });
-  const answer = errorAnswer(gh.config, ctx, new GatehouseError(code, { cause: place.cause }), { html: ctx.navigation });
+  const answer = errorAnswer(gh.config, ctx, new GatehouseError(code, { cause: place.cause }), { html: ctx.navigation, setCookies: place.setCookies });
   res.writeHead(answer.status, {
     ...answer.headers,
     'Cache-Control': 'no-store',

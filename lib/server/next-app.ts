@@ -8,7 +8,7 @@ import type { Gatehouse } from '../gatehouse';
 import { firstCookies, isOwnCookie } from '../http/cookies';
 import { INGRESS_HEADER } from '../http/internal-headers';
 import { log } from '../log';
-import { isOAuth2Path } from '../routes';
+import { isOAuth2Path, ROUTES } from '../routes';
 import { requestFraming } from '../upstream/framing';
 import { writeError } from './error-writer';
 import type { GatehouseResponse } from './gatehouse-response';
@@ -23,6 +23,9 @@ export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise
  * from. Gatehouse builds public URLs from INGRESS only.
  */
 const UNTRUSTED_FOR_NEXT = /^(x-middleware-|x-nextjs-|x-invoke-|x-gatehouse-|x-forwarded-|forwarded$|x-now-|x-vercel-)/;
+
+/** The proxy's description of the request it asks about (lib/actions/forward-auth.ts); Next builds no URL from them. */
+const FORWARD_AUTH_HEADERS = new Set(['x-forwarded-uri']);
 
 /** Largest body handed to Next (route handlers, server actions): Next's own server-action default. */
 export const NEXT_MAX_BODY_BYTES = 1024 * 1024;
@@ -50,8 +53,10 @@ export async function serveByNext(gh: Gatehouse, req: IncomingMessage, res: Gate
       res.once('finish', () => req.socket.destroy());
     },
   });
+  // Forward-auth reads the request a proxy asks about from X-Forwarded-Uri (Traefik).
+  const keep = r.innerDecoded === ROUTES.auth ? FORWARD_AUTH_HEADERS : null;
   for (const name of Object.keys(req.headers)) {
-    if (UNTRUSTED_FOR_NEXT.test(name)) delete req.headers[name];
+    if (UNTRUSTED_FOR_NEXT.test(name) && !keep?.has(name)) delete req.headers[name];
   }
   if (req.headers.cookie) req.headers.cookie = firstCookies(req.headers.cookie, MAX_COOKIES_FOR_NEXT);
   req.url = r.innerRaw + r.search;

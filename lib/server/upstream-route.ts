@@ -12,7 +12,7 @@ import { isNavigation } from '../http/navigation';
 import { log } from '../log';
 import { gateRequest, type GateAnswer, type GateInput } from '../request-gate';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
-import { upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
+import { identityOf, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
 import type { BrowserResponseOptions } from '../upstream/response-headers';
 import { writeError } from './error-writer';
 import { endLingering, headerReader } from './node-http';
@@ -33,6 +33,7 @@ const gateInput = (req: IncomingMessage, r: Routed, navigation: boolean): GateIn
 function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, gate: GateAnswer, target: URL, upgrade = false) {
   return upstreamRequestHeaders(req.headers, {
     accessToken: gate.session?.tokens.accessToken ?? null,
+    identity: gh.config.identityHeaders ? identityOf(gh.config, gate.session) : null,
     cookiePrefix: gh.config.cookiePrefix,
     sessionCookieName: gh.config.sso?.sessionCookieName,
     requestId: r.requestId,
@@ -51,8 +52,12 @@ const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCo
   mapping: { ingress: r.ingress.ingress, routes: [upstream, ...gh.config.upstreams.filter((other) => other !== upstream)] },
 });
 
-/** The gate's answer when it does not let the request pass: 302 to log in, or 401 JSON. */
-function writeGateRefusal(req: IncomingMessage, res: ServerResponse, gate: Exclude<GateAnswer, { kind: 'pass' }>): void {
+/** The gate's answer when it does not let the request pass: 302 to log in, 401 JSON, or 403 (access rules). */
+function writeGateRefusal(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, gate: Exclude<GateAnswer, { kind: 'pass' }>): void {
+  if (gate.kind === 'forbidden') {
+    req.resume();
+    return writeError(gh, req, res, 'forbidden', { requestId: r.requestId, ingressIndex: r.ingress.index, setCookies: gate.setCookies });
+  }
   if (gate.kind === 'login') {
     res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
     return endLingering(res);
@@ -66,7 +71,7 @@ function writeGateRefusal(req: IncomingMessage, res: ServerResponse, gate: Exclu
 export async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, r: Routed, upstream: UpstreamRoute): Promise<void> {
   const { config } = gh;
   const gate = await gateRequest(gh, gateInput(req, r, isNavigation(req.method ?? 'GET', headerReader(req.headers))));
-  if (gate.kind !== 'pass') return writeGateRefusal(req, res, gate);
+  if (gate.kind !== 'pass') return writeGateRefusal(gh, req, res, r, gate);
   const target = upstreamUrl(upstream, r.innerRaw, r.search);
   forward(req, res, {
     target,
@@ -90,6 +95,7 @@ export async function serveUpstream(gh: Gatehouse, req: IncomingMessage, res: Se
  */
 export async function serveUpstreamUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, r: Routed, upstream: UpstreamRoute): Promise<void> {
   const gate = await gateRequest(gh, gateInput(req, r, false));
+  if (gate.kind === 'forbidden') return rejectUpgrade(socket, 403, 'Forbidden', r.requestId);
   if (gate.kind !== 'pass') return rejectUpgrade(socket, 401, 'Unauthorized', r.requestId);
   const target = upstreamUrl(upstream, r.innerRaw, r.search);
   forwardUpgrade(req, socket, head, {

@@ -8,6 +8,8 @@ import { foreignCookieHeader } from '../http/cookies';
 import { dropSegments, segmentCount } from '../http/request-path';
 import { applyFraming, requestFraming } from './framing';
 import { connectionNamed, HOP_BY_HOP, NEXT_INTERNAL } from './hop-by-hop';
+import { identityHeaders, type IdentitySource } from './identity-headers';
+import type { Session } from '../session/session';
 
 const within = (path: string, prefix: string) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 
@@ -32,6 +34,8 @@ export function upstreamUrl(route: UpstreamRoute, rawPath: string, search: strin
 
 export interface UpstreamRequestOptions {
   accessToken: string | null;
+  /** `UPSTREAM_IDENTITY_HEADERS=true` and a session: who it is, as `X-Auth-Request-*` (SPEC §4 item 5). */
+  identity?: IdentitySource | null;
   cookiePrefix: string;
   /** `SSO_SESSION_COOKIE_NAME` in SSO modes: kept from the upstream like every other own cookie. */
   sessionCookieName?: string;
@@ -55,6 +59,10 @@ function isSetByGatehouse(name: string): boolean {
 }
 const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forwarded', 'x-request-id', 'content-length']);
 
+/** The identity of a session for {@link UpstreamRequestOptions.identity}; null without one. */
+export const identityOf = (config: { access: { groupsClaim: string } }, session: Session | null): IdentitySource | null =>
+  session ? { sub: session.sub, claims: session.user, groupsClaim: config.access.groupsClaim } : null;
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamRequestOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named = connectionNamed(incoming);
@@ -65,6 +73,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: Upstrea
   const cookie = foreignCookieHeader(incoming.cookie, o.cookiePrefix, o.sessionCookieName);
   if (cookie) out.cookie = cookie;
   if (o.accessToken) out.authorization = `Bearer ${o.accessToken}`;
+  // After the copy loop, which dropped every client-sent X-Auth-Request-* (any case, `_` forms).
+  if (o.identity) Object.assign(out, identityHeaders(o.identity));
   out.host = o.target.host;
   out['x-request-id'] = o.requestId;
   out['x-forwarded-host'] = o.ingress.host;
