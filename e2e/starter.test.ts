@@ -1,7 +1,7 @@
 // The app starter in a real browser: useSession() after a login, through a token refresh without a
 // reload, and in two tabs that log in and out together; the protected example page sending a
 // visitor without a session to the login and back; the route-handler example calling the API with
-// the user's access token.
+// the user's access token, the one proxy.ts refreshed in the same request when it was due.
 //
 //   NEXT_DIST_DIR=.next-e2e node --import tsx --test e2e/starter.test.ts
 
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright';
 import { startStack, type Stack } from '../test/harness/stack';
+import { eventually } from '../test/harness/wait';
 import { isIdpLoginPage, launchChromium, newContext, pageJson, redirectChain, screenshot, signInAtIdp, startTogether } from './support';
 
 /** Short enough to watch a refresh happen: the cooldown is half of it, so the hook refreshes ~5 s after login. */
@@ -184,5 +185,30 @@ describe('app starter in Chromium', () => {
     // The same token Gatehouse forwards for this session on its /api route.
     const proxied = await page.request.get(`${stack.appUrl}/api/whoami`, { headers: { Accept: 'application/json' } });
     assert.equal(((await proxied.json()) as Echo).headers.authorization, answer.upstream.headers.authorization);
+  });
+
+  test('route-handler example with tokens due: getAccessToken() gives the token proxy.ts refreshed in that same request, not the old one', async (t) => {
+    const context = await newContext(browser);
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const handler = `${shortTokens.appUrl}/examples/api-call`;
+    await page.goto(`${shortTokens.appUrl}/oauth2/login?redirect=${encodeURIComponent('/examples/api-call')}`);
+    await signInAtIdp(page, shortTokens.idp.issuer);
+    const first = (await pageJson<{ upstream: Echo }>(page)).upstream.headers.authorization;
+
+    // GET /oauth2/session only reads; wait until it says the refresh is due. Its seconds are
+    // floored (0 can mean "in 0.9 s"), but with tokens this short the due moment is the end of the
+    // cooldown, which `refresh_cooldown` reports to the millisecond.
+    await eventually('the access token to be due for refresh', (SHORT_TOKEN_TTL_SECONDS + 5) * 1000, async () => {
+      const json = (await (await page.request.get(`${shortTokens.appUrl}/oauth2/session`)).json()) as { tokens: { next_auto_refresh_in_seconds: number; refresh_cooldown: boolean } };
+      return json.tokens.next_auto_refresh_in_seconds === 0 && !json.tokens.refresh_cooldown;
+    });
+    const refreshGrants = shortTokens.idp.grants.refreshGrants;
+    const answer = await page.request.get(handler, { headers: { Accept: 'application/json' } });
+    const sent = ((await answer.json()) as { upstream: Echo }).upstream.headers.authorization;
+    assert.equal(shortTokens.idp.grants.refreshGrants, refreshGrants + 1, 'proxy.ts refreshed the tokens for that request');
+    assert.notEqual(sent, first, 'the API got the new token');
+    const proxied = await page.request.get(`${shortTokens.appUrl}/api/whoami`, { headers: { Accept: 'application/json' } });
+    assert.equal(((await proxied.json()) as Echo).headers.authorization, sent, 'the same token the session now holds');
   });
 });
