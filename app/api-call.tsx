@@ -1,14 +1,16 @@
 'use client';
 
 import { useState } from 'react';
+import { useBasePath } from '@/lib/client/use-session';
 
 /** Calls the demo upstream through Gatehouse and shows what the upstream received. */
 export function ApiCall() {
+  const basePath = useBasePath();
   const [result, setResult] = useState<string>('');
   const [status, setStatus] = useState<number | null>(null);
 
   async function call() {
-    const response = await fetch('/api/whoami', { headers: { Accept: 'application/json' } });
+    const response = await fetch(`${basePath}/api/whoami`, { headers: { Accept: 'application/json' } });
     setStatus(response.status);
     const text = await response.text();
     try {
