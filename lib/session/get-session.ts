@@ -9,7 +9,8 @@
 import 'server-only';
 import { cookies } from 'next/headers';
 import { gatehouse } from '../gatehouse';
-import { isValid, type Session } from './session';
+import { current } from './current';
+import type { Session } from './session';
 
 /** What a page may render or hand to a client component: no token in it. */
 export interface SessionSummary {
@@ -24,14 +25,11 @@ export interface SessionSummary {
 
 /** The valid session of this request, or null (none, ended, inactive, or its store unreachable). */
 async function currentSession(): Promise<Session | null> {
-  const gh = gatehouse();
   const jar = await cookies();
-  const lookup = await gh.sessions.lookup(new Map(jar.getAll().map((c) => [c.name, c.value])));
-  if (lookup.state !== 'found') return null;
   // A cookie session refreshed by proxy.ts during this very request still arrives with the old
-  // cookie: the refresher remembers the newer tokens.
-  const session = (lookup.payload.t === 'inline' && gh.refresher.newerThan(lookup.session)) || lookup.session;
-  return isValid(session, gh.sessions.settings, Date.now()) ? session : null;
+  // cookie: current() prefers the newer tokens the refresher remembers.
+  const found = await current(gatehouse(), new Map(jar.getAll().map((c) => [c.name, c.value])), Date.now());
+  return found.valid ? found.session : null;
 }
 
 export const summarize = (session: Session): SessionSummary => ({
