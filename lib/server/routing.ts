@@ -32,13 +32,28 @@ export interface Unroutable {
   requestId: string;
 }
 
+/**
+ * Next names its build assets at the origin root (`/_next/static/…`) whatever the ingress path:
+ * its basePath is fixed at build time, INGRESS is read at run time. Those immutable public files
+ * are served outside the ingress path too, as if requested at the root of the first ingress whose
+ * host matches, so client components load under `INGRESS=https://host/app`.
+ */
+const NEXT_BUILD_ASSETS = '/_next/static/';
+
+function assetIngress(ingresses: readonly URL[], decodedPath: string, host: string | undefined): IngressMatch | null {
+  if (!decodedPath.startsWith(NEXT_BUILD_ASSETS)) return null;
+  const index = Math.max(0, ingresses.findIndex((ingress) => ingress.host === host?.toLowerCase()));
+  return { index, ingress: ingresses[index], basePath: '', innerPath: decodedPath };
+}
+
 export function routeRequest(gh: Gatehouse, req: IncomingMessage): Routed | Unroutable {
   const requestId = correlationId(req.headers['x-request-id'] as string | undefined);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = readRequestPath(q < 0 ? url : url.slice(0, q));
   if (!path) return { fail: 'bad_request', requestId };
-  const ingress = matchIngress(gh.config.ingresses, path.decoded, req.headers.host);
+  const underIngress = matchIngress(gh.config.ingresses, path.decoded, req.headers.host);
+  const ingress = underIngress ?? assetIngress(gh.config.ingresses, path.decoded, req.headers.host);
   if (!ingress) return { fail: 'not_found', requestId };
   const innerDecoded = ingress.innerPath;
   return {
@@ -47,7 +62,8 @@ export function routeRequest(gh: Gatehouse, req: IncomingMessage): Routed | Unro
     ingress,
     innerRaw: dropSegments(path.raw, segmentCount(ingress.basePath)),
     innerDecoded,
-    upstream: isOAuth2Path(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded),
+    // Gatehouse's own assets outside the ingress path are never an upstream's.
+    upstream: !underIngress || isOAuth2Path(innerDecoded) ? null : matchUpstream(gh.config.upstreams, innerDecoded),
     requestId,
   };
 }

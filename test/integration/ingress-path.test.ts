@@ -48,4 +48,23 @@ describe('ingress with a path (/app)', () => {
     const res = await fetch(`${stack.app.url}/%61pp/oauth2/ping`);
     assert.equal(await res.text(), 'pong');
   });
+
+  test("the app's build assets named at the origin root are served (client components load), and only those", async () => {
+    const html = await (await fetch(`${stack.appUrl}/`, { headers: { accept: 'text/html' } })).text();
+    const scripts = [...html.matchAll(/src="(\/_next\/static\/[^"]+)"/g)].map((m) => m[1]);
+    assert.ok(scripts.length > 0, 'the page names scripts at /_next/static/ (Next fixes asset URLs at build time)');
+    const before = stack.upstream.requests.length;
+    for (const src of scripts) {
+      const res = await fetch(`${stack.app.url}${src}`);
+      await res.body?.cancel();
+      assert.equal(res.status, 200, src);
+      assert.match(String(res.headers.get('content-type')), /javascript/, src);
+    }
+    for (const path of ['/_next/static/nothing-here.js', '/_next/image?url=%2Fx', '/_next/data/x.json']) {
+      const res = await fetch(`${stack.app.url}${path}`);
+      await res.body?.cancel();
+      assert.equal(res.status, 404, path);
+    }
+    assert.equal(stack.upstream.requests.length, before, 'no request reached the upstream');
+  });
 });
