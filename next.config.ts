@@ -8,7 +8,7 @@ const nextConfig: NextConfig = {
   compress: false,
   poweredByHeader: false,
   // Next clones request bodies for proxy.ts up to this size; Gatehouse refuses larger ones first
-  // (lib/server/next-body.ts). Keep the two equal: NEXT_MAX_BODY_BYTES in lib/server/dispatch.ts.
+  // (lib/server/next-body.ts). Keep the two equal: NEXT_MAX_BODY_BYTES in lib/server/next-app.ts.
   experimental: { proxyClientMaxBodySize: '1mb' },
   // The build checks the app's own code; `npm run typecheck` checks everything, tests included.
   typescript: { tsconfigPath: 'tsconfig.build.json' },
