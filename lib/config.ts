@@ -9,6 +9,7 @@ import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams, 
 
 export type { HostPort, UpstreamRoute } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
+import { redactedTracing, tracingConfig, type TracingConfig } from './tracing-config';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -86,6 +87,8 @@ export interface Config {
   /** On SIGTERM (SPEC §2 `SHUTDOWN_WAIT`, `SHUTDOWN_GRACE`): serve on for `waitMs` while readiness fails, then let in-flight requests finish for up to `graceMs`. */
   shutdown: { waitMs: number; graceMs: number };
   sso: SsoConfig | null;
+  /** OpenTelemetry traces (SPEC §11); `null` = off. The SDK reads the other OTEL_* itself: lib/tracing-config.ts. */
+  tracing: TracingConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -275,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const redisChoices = [v.REDIS_URL, v.REDIS_SENTINELS, v.REDIS_CLUSTER_NODES].filter(Boolean).length;
   if (redisChoices > 1) problems.push('REDIS_URL: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
   const sso = ssoConfig(v, redisChoices > 0, env.SESSION_SECRET, problems);
+  const tracing = tracingConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const redis = redisConfig(v, problems);
@@ -320,6 +324,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsAddress: v.METRICS_ADDRESS,
     shutdown: { waitMs: v.SHUTDOWN_WAIT, graceMs: v.SHUTDOWN_GRACE },
     sso,
+    tracing,
   };
 }
 
@@ -411,6 +416,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     session: { ...config.session, secrets: `[${config.session.secrets.length} redacted]` },
     redis: config.redis && redactedRedis(config.redis),
     upstreams: config.upstreams.map((r) => `${r.prefix}=${r.target}`),
+    tracing: config.tracing && redactedTracing(config.tracing),
     sso: config.sso && { ...config.sso, ...('serverUrl' in config.sso ? { serverUrl: String(config.sso.serverUrl) } : { defaultRedirectUrl: config.sso.defaultRedirectUrl && String(config.sso.defaultRedirectUrl) }) },
   };
 }

@@ -19,6 +19,7 @@ import { dropSegments, readRequestPath, segmentCount, type RequestPath } from '.
 import { errorResponse, finish } from '../http/responses';
 import { log, withCorrelationId } from '../log';
 import { corsOrigin, isForwardedToServer, isSessionApi, serverUrl } from '../sso';
+import { traceRequest, traceUpgrade } from '../tracing-spans';
 import { requestFraming } from '../upstream/framing';
 import { forward, forwardUpgrade, rejectUpgrade } from '../upstream/forward';
 import { matchUpstream, upstreamRequestHeaders, upstreamUrl } from '../upstream/plan';
@@ -93,10 +94,10 @@ async function fail(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, co
 
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, next: NextHandler): Promise<void> {
   const routed = route(gh, req);
-  return withCorrelationId(routed.requestId, () => {
+  return withCorrelationId(routed.requestId, () => traceRequest(req, res, { route: () => routeLabel(gh, routed), correlationId: routed.requestId }, () => {
     whenDone(req, res, () => ({ route: routeLabel(gh, routed), upstream: upstreamOf(gh, routed)?.prefix }), gh.config.accessLog);
     return dispatchRouted(gh, req, res, routed, next);
-  });
+  }));
 }
 
 async function dispatchRouted(gh: Gatehouse, req: IncomingMessage, res: ServerResponse, routed: ReturnType<typeof route>, next: NextHandler): Promise<void> {
@@ -268,6 +269,10 @@ const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCo
 export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
   socket.on('error', () => socket.destroy()); // a client reset must not become an unhandled error
   const routed = route(gh, req);
+  return traceUpgrade(req, socket, { route: () => routeLabel(gh, routed), correlationId: routed.requestId }, () => upgradeRouted(gh, req, socket, head, next, routed));
+}
+
+async function upgradeRouted(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler, routed: ReturnType<typeof route>): Promise<void> {
   const upstream = upstreamOf(gh, routed);
   if ('fail' in routed || !upstream) {
     if (!gh.config.production && !('fail' in routed)) return next(req, socket, head); // Next's dev HMR socket
