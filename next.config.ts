@@ -14,7 +14,9 @@ const nextConfig: NextConfig = {
   typescript: { tsconfigPath: 'tsconfig.build.json' },
   // One copy of each in the process: the server and the Next bundles share a session runtime on
   // globalThis, and openid-client checks that its Configuration is an instance of its own class.
-  serverExternalPackages: ['openid-client', 'oauth4webapi', 'jose', 'ioredis', 'iron-session', 'prom-client', 'pino'],
+  // The OpenTelemetry packages too: the route handlers' IdP spans go to the server's tracer, and
+  // the SDK, loaded only when tracing is on (lib/tracing.ts), must never be bundled.
+  serverExternalPackages: ['openid-client', 'oauth4webapi', 'jose', 'ioredis', 'iron-session', 'prom-client', 'pino', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources'],
   // The dev identity provider and the test harness live outside the app; keep them out of tracing.
   outputFileTracingExcludes: { '*': ['dev/**', 'test/**', 'e2e/**', 'bench/**'] },
 };

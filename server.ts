@@ -18,6 +18,7 @@ import { gatehouse } from './lib/gatehouse';
 import { log, routeConsoleToLog } from './lib/log';
 import { startMetricsServer } from './lib/server/metrics-server';
 import { drainOnSignals } from './lib/server/shutdown';
+import { startTracing, stopTracing } from './lib/tracing';
 import { dispatch, dispatchUpgrade } from './lib/server/dispatch';
 import { GatehouseResponse } from './lib/server/gatehouse-response';
 
@@ -36,6 +37,7 @@ async function main() {
     process.exit(1);
   }
   const gh = gatehouse();
+  await startTracing(gh.config.tracing); // before the first request and the first IdP call
   // From here on, what Next.js prints is a log line too: stdout carries JSON lines only.
   routeConsoleToLog();
   const { port, hostname } = gh.config.listen;
@@ -72,7 +74,7 @@ async function main() {
   const metricsServer = startMetricsServer(gh.config.metricsAddress);
 
   // SIGTERM/SIGINT: readiness fails, serve on for SHUTDOWN_WAIT, drain for up to SHUTDOWN_GRACE, exit 0.
-  drainOnSignals({ server, metricsServer, settings: gh.config.shutdown, closeStore: async () => gh.redis?.quit() });
+  drainOnSignals({ server, metricsServer, settings: gh.config.shutdown, closeStore: async () => gh.redis?.quit(), flushTraces: stopTracing });
 }
 
 main().catch((error: unknown) => {

@@ -20,6 +20,8 @@ export const SINGLE_MS = 2_500;
 export const SOAK_MS = num('BENCH_SOAK_MS', 0);
 export const REFRESH_SESSIONS = num('BENCH_REFRESH_SESSIONS', 4);
 export const REFRESH_PARALLEL = num('BENCH_REFRESH_PARALLEL', 50);
+/** BENCH_TRACING=1: one more Gatehouse (Redis store) exporting every request's spans to a local OTLP sink. */
+export const TRACING = process.env.BENCH_TRACING === '1';
 /** Access-token lifetime at the refresh IdP: cooldown = half of it, so a refresh is due 2 s after the last. */
 export const REFRESH_TOKEN_TTL_S = 4;
 

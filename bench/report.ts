@@ -157,7 +157,30 @@ export function reportWarnings(apps: Array<[string, App]>): Record<string, strin
   return warnings;
 }
 
+/** BENCH_TRACING=1: what exporting every request's spans costs, against the same store without. */
+export type TracingCost = ReturnType<typeof tracingCost>;
+
+export function tracingCost(off: ScenarioResult, on: ScenarioResult, sink: { exports: number; bytes: number }) {
+  return {
+    cpuPerRequest: (on.cpuMsPerRequest.proxy ?? NaN) / (off.cpuMsPerRequest.proxy ?? NaN),
+    addedCpuMsPerRequest: (on.cpuMsPerRequest.proxy ?? NaN) - (off.cpuMsPerRequest.proxy ?? NaN),
+    p50: on.latencyMs.p50 / off.latencyMs.p50,
+    p99: on.latencyMs.p99 / off.latencyMs.p99,
+    throughput: on.rps / off.rps,
+    sink,
+  };
+}
+
+export function printTracingCost(t: TracingCost) {
+  console.log('\nTracing on / off (Redis store, every request sampled and exported to a local OTLP/HTTP sink):');
+  console.log(
+    `  CPU x${f(t.cpuPerRequest)} (+${f(t.addedCpuMsPerRequest, 3)} ms/request)  p50 x${f(t.p50)}  p99 x${f(t.p99)}  throughput x${f(t.throughput)}` +
+      `  (sink received ${t.sink.exports} exports, ${f(t.sink.bytes / 1024 / 1024, 1)} MiB)`,
+  );
+}
+
 export interface BenchReport {
+  tracing?: TracingCost;
   scenarios: ScenarioResult[];
   ratios: Record<string, Ratios>;
   ceilingRatios: Record<string, CeilingRatios>;
@@ -184,6 +207,7 @@ export function writeResults(report: BenchReport, t0: number) {
         singleConnection: report.singleConnection,
         refresh: report.refresh,
         soak: report.soak,
+        tracing: report.tracing,
         gatehouseWarnings: report.gatehouseWarnings,
         elapsedSeconds: elapsedS,
       },

@@ -11,7 +11,8 @@
 // Knobs (environment): BENCH_CONNECTIONS (32), BENCH_WARMUP_MS (2000 per run), BENCH_DURATION_MS
 // (8000 measured per scenario), BENCH_ROUNDS (2: the measured time is split into interleaved runs),
 // BENCH_REFRESH_SESSIONS (4), BENCH_REFRESH_PARALLEL (50), BENCH_SOAK_MS (0 = no soak; e.g. 600000
-// for issue 9's ten minutes); NEXT_DIST_DIR selects the build.
+// for issue 9's ten minutes), BENCH_TRACING (1 = a fifth scenario: the Redis store with traces
+// exported to a local OTLP sink, compared with the same store without); NEXT_DIST_DIR selects the build.
 //
 // This file is the order of events; the parts live beside it: knobs.ts (the environment),
 // setup.ts (starting and stopping the stack, the scenarios), measure.ts (load runs with CPU
@@ -21,7 +22,7 @@
 import { CONNECTIONS, DURATION_MS, REFRESH_PARALLEL, REFRESH_SESSIONS, REFRESH_TOKEN_TTL_S, ROUNDS, SOAK_MS, WARMUP_MS } from './knobs';
 import { measureOnce, measureSingleConnection, scenarioResult, type Run } from './measure';
 import { runRefreshScenario } from './refresh';
-import { ceilingRatios, printCeilingRatios, printRatios, printRefresh, printSingleConnection, printSoak, printTable, ratios, reportWarnings, writeResults } from './report';
+import { ceilingRatios, printCeilingRatios, printRatios, printRefresh, printSingleConnection, printSoak, printTable, printTracingCost, ratios, reportWarnings, tracingCost, writeResults } from './report';
 import { ensureBuild, setUpBench, stopAll, type Scenario } from './setup';
 import { soak } from './soak';
 
@@ -32,7 +33,8 @@ async function main(): Promise<number> {
   // --- setup -------------------------------------------------------------------------------
   const { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios: byRole } = await setUpBench(t0);
   // The ceiling runs right after the direct call in every round, before the two stores.
-  const scenarios = [byRole.direct, byRole.ceiling, byRole.cookie, byRole.redis];
+  // With BENCH_TRACING=1 the tracing Gatehouse runs last, right after the same store without.
+  const scenarios = [byRole.direct, byRole.ceiling, byRole.cookie, byRole.redis, ...(byRole.tracing ? [byRole.tracing] : [])];
 
   // --- throughput and latency ------------------------------------------------------------------
   console.log(`bench: ${CONNECTIONS} connections; per scenario ${ROUNDS} interleaved runs of ${WARMUP_MS} ms warm-up + ${DURATION_MS / ROUNDS} ms\n`);
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
   printRatios(ratioTable);
   const ceilingTable = { cookie: ceilingRatios(ceiling, cookie), redis: ceilingRatios(ceiling, viaRedis) };
   printCeilingRatios(ceiling, ceilingTable, { cookie, redis: viaRedis });
+  const tracing = byRole.tracing?.sink ? tracingCost(viaRedis, results[4], await sinkStats(byRole.tracing.sink.url)) : undefined;
+  if (tracing) printTracingCost(tracing);
 
   // --- latency without queueing: one connection ---------------------------------------------
   // Under the closed loop above, something saturates (a Gatehouse event loop, or the generator
@@ -79,8 +83,13 @@ async function main(): Promise<number> {
     ['replica 2', replicas[1]],
   ]);
 
-  writeResults({ scenarios: results, ratios: ratioTable, ceilingRatios: ceilingTable, singleConnection: single, refresh, soak: soaked, gatehouseWarnings: warnings }, t0);
+  writeResults({ scenarios: results, ratios: ratioTable, ceilingRatios: ceilingTable, singleConnection: single, refresh, soak: soaked, tracing, gatehouseWarnings: warnings }, t0);
   return 0;
+}
+
+/** What the OTLP sink received (bench/otlp-sink.ts). */
+async function sinkStats(url: string): Promise<{ exports: number; bytes: number }> {
+  return (await (await fetch(`${url}/__stats`)).json()) as { exports: number; bytes: number };
 }
 
 let stopping = false;

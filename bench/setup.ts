@@ -18,7 +18,7 @@ import { freePort } from '../test/harness/ports';
 import { terminate, track } from '../test/harness/processes';
 import { startRedis, type RedisServer } from '../test/harness/redis';
 import { CEILING_COOKIE, ceilingSessionKey, seal, sessionJson } from './ceiling-session';
-import { DIST_DIR, REFRESH_TOKEN_TTL_S } from './knobs';
+import { DIST_DIR, REFRESH_TOKEN_TTL_S, TRACING } from './knobs';
 import { cmdline, processTree } from './procstat';
 
 /** Everything started, stopped in reverse order whatever happens. */
@@ -126,6 +126,8 @@ export interface Scenario {
   /** The proxy in front of the upstream (a Gatehouse, the Node ceiling); none for the direct call. */
   proxy?: { process: ChildProcess };
   redis?: RedisServer;
+  /** The OTLP sink the proxy exports its spans to (the tracing scenario). */
+  sink?: BenchProcess;
 }
 
 /** The four throughput scenarios, by role. */
@@ -134,6 +136,8 @@ export interface Scenarios {
   ceiling: Scenario;
   cookie: Scenario;
   redis: Scenario;
+  /** BENCH_TRACING=1: the Redis store with traces exported (every request sampled) to a local OTLP sink. */
+  tracing?: Scenario;
 }
 
 export interface BenchStack {
@@ -162,7 +166,9 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
 
   const cookieClient = demoClient(appUrl(cookiePort), 'bench-cookie');
   const redisClient = demoClient(appUrl(redisPort), 'bench-redis');
-  const idp = await startIdpTracked({ clients: [cookieClient, redisClient] });
+  const tracingPort = TRACING ? await freePort() : 0;
+  const tracingClient = demoClient(appUrl(tracingPort), 'bench-tracing');
+  const idp = await startIdpTracked({ clients: TRACING ? [cookieClient, redisClient, tracingClient] : [cookieClient, redisClient] });
 
   // Refresh replicas: one client registration that accepts both replicas' callbacks.
   const [r1, r2] = replicaPorts.map(appUrl);
@@ -209,11 +215,25 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
   await expect200(`${ghCookie.url}/api/bench`, ghHeaders(cookieSession), 'gatehouse cookie store');
   await expect200(`${ghRedis.url}/api/bench`, ghHeaders(redisSession), 'gatehouse redis store');
 
+  const tracing = TRACING ? await tracingScenario(appUrl(tracingPort), tracingPort, idp, tracingClient, upstream, redis) : undefined;
   const scenarios: Scenarios = {
     direct: { name: 'direct', url: `${upstream.url}/bench`, headers: { ...FETCH_HEADERS, authorization: directToken } },
     ceiling: { name: 'node ceiling', url: `${ceiling.url}/bench`, headers: ghHeaders(ceilingCookie), proxy: ceiling, redis },
     cookie: { name: 'gatehouse cookie', url: `${ghCookie.url}/api/bench`, headers: ghHeaders(cookieSession), proxy: ghCookie },
     redis: { name: 'gatehouse redis', url: `${ghRedis.url}/api/bench`, headers: ghHeaders(redisSession), proxy: ghRedis, redis },
+    ...(tracing ? { tracing } : {}),
   };
   return { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios };
+}
+
+/**
+ * BENCH_TRACING=1: a third Gatehouse like the Redis one, with tracing on. Every request is sampled
+ * (the default sampler with no incoming traceparent) and exported in batches to bench/otlp-sink.ts.
+ */
+async function tracingScenario(url: string, port: number, idp: Idp, client: ClientSpec, upstream: Upstream, redis: RedisServer): Promise<Scenario> {
+  const sink = await startBenchProcess('otlp-sink.ts');
+  const app = await startGatehouse({ ...baseAppEnv({ appUrl: url, idp, client, upstream, redis }), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }, port);
+  const headers = { ...FETCH_HEADERS, cookie: await login(app, 'bench-tracing-user') };
+  await expect200(`${app.url}/api/bench`, headers, 'gatehouse redis, tracing on');
+  return { name: 'gatehouse redis tracing', url: `${app.url}/api/bench`, headers, proxy: app, redis, sink };
 }

@@ -11,6 +11,7 @@ export type { HostPort, UpstreamRoute } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
 import type { AccessRules } from './access-rules';
 import * as accessValues from './access-rules-config';
+import { redactedTracing, tracingConfig, type TracingConfig } from './tracing-config';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -93,6 +94,8 @@ export interface Config {
   access: AccessRules;
   /** `UPSTREAM_IDENTITY_HEADERS`: `X-Auth-Request-*` from the session's claims toward upstreams and in forward-auth answers. */
   identityHeaders: boolean;
+  /** OpenTelemetry traces (SPEC §11); `null` = off. The SDK reads the other OTEL_* itself: lib/tracing-config.ts. */
+  tracing: TracingConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -287,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const redisChoices = [v.REDIS_URL, v.REDIS_SENTINELS, v.REDIS_CLUSTER_NODES].filter(Boolean).length;
   if (redisChoices > 1) problems.push('REDIS_URL: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
   const sso = ssoConfig(v, redisChoices > 0, env.SESSION_SECRET, problems);
+  const tracing = tracingConfig(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const redis = redisConfig(v, problems);
@@ -334,6 +338,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sso,
     access: { emailDomains: v.ALLOWED_EMAIL_DOMAINS, groups: v.ALLOWED_GROUPS, groupsClaim: v.GROUPS_CLAIM },
     identityHeaders: v.UPSTREAM_IDENTITY_HEADERS,
+    tracing,
   };
 }
 
@@ -425,6 +430,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
     session: { ...config.session, secrets: `[${config.session.secrets.length} redacted]` },
     redis: config.redis && redactedRedis(config.redis),
     upstreams: config.upstreams.map((r) => `${r.prefix}=${r.target}`),
+    tracing: config.tracing && redactedTracing(config.tracing),
     sso: config.sso && { ...config.sso, ...('serverUrl' in config.sso ? { serverUrl: String(config.sso.serverUrl) } : { defaultRedirectUrl: config.sso.defaultRedirectUrl && String(config.sso.defaultRedirectUrl) }) },
   };
 }

@@ -14,6 +14,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogFormat, LogLevel } from './config';
 import { redactFields } from './log-redact';
 import { processWide } from './process-wide';
+import { traceIds } from './tracing-context';
 
 export type LogFields = Record<string, unknown>;
 
@@ -74,7 +75,9 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       mixin: () => {
         const correlationId = currentRequest.getStore();
-        return correlationId ? { correlation_id: correlationId } : {};
+        // trace_id and span_id of the request's server span, while tracing is on (lib/tracing-context.ts).
+        const ids = traceIds();
+        return correlationId ? { correlation_id: correlationId, ...ids } : { ...ids };
       },
     },
     destination,

@@ -5,6 +5,7 @@
  * body is not in it. A call whose URL is none of the IdP's endpoints is passed on unrecorded.
  */
 import { metrics, type IdpOperation, type IdpOutcome } from '../metrics';
+import { traceIdpCall } from '../tracing-spans';
 
 export type IdpFetch = (url: string, options: RequestInit) => Promise<Response>;
 
@@ -24,7 +25,11 @@ export function timedIdpFetch(operationOf: OperationOf): IdpFetch {
     const operation = operationOf(url, options.body);
     if (!operation) return fetch(url, options);
     const started = performance.now();
-    const observe = (outcome: IdpOutcome) => metrics.idpRequestDuration.observe({ operation, outcome }, (performance.now() - started) / 1000);
+    const span = traceIdpCall(operation, url, options); // a span, and traceparent on the request, while tracing is on
+    const observe = (outcome: IdpOutcome, status?: number) => {
+      metrics.idpRequestDuration.observe({ operation, outcome }, (performance.now() - started) / 1000);
+      span.end(outcome, status);
+    };
     let response: Response;
     try {
       response = await fetch(url, options);
@@ -32,7 +37,7 @@ export function timedIdpFetch(operationOf: OperationOf): IdpFetch {
       observe(outcomeOfError(error));
       throw error;
     }
-    observe(outcomeOfStatus(response.status));
+    observe(outcomeOfStatus(response.status), response.status);
     return response;
   };
 }

@@ -9,6 +9,7 @@ import type { Gatehouse } from '../gatehouse';
 import { withCorrelationId } from '../log';
 import { ROUTES } from '../routes';
 import { isForwardedToServer, isSessionApi } from '../sso';
+import { traceRequest, traceUpgrade } from '../tracing-spans';
 import { requestFraming } from '../upstream/framing';
 import { rejectUpgrade } from '../upstream/forward';
 import { answerPreflight, setCorsHeaders } from './cors';
@@ -16,7 +17,7 @@ import { writeError } from './error-writer';
 import type { GatehouseResponse } from './gatehouse-response';
 import { serveByNext, type NextHandler } from './next-app';
 import { whenDone } from './request-done';
-import { routeLabel, routeRequest, type Routed } from './routing';
+import { routeLabel, routeRequest, type Routed, type Unroutable } from './routing';
 import { forwardToSsoServer } from './sso-forward';
 import { serveUpstream, serveUpstreamUpgrade } from './upstream-route';
 
@@ -67,13 +68,13 @@ const HANDLERS: readonly Handler[] = [
 
 export function dispatch(gh: Gatehouse, req: IncomingMessage, res: GatehouseResponse, next: NextHandler): Promise<void> {
   const routed = routeRequest(gh, req);
-  return withCorrelationId(routed.requestId, async () => {
+  return withCorrelationId(routed.requestId, () => traceRequest(req, res, { route: () => routeLabel(routed), correlationId: routed.requestId }, async () => {
     whenDone(req, res, () => ({ route: routeLabel(routed), upstream: 'fail' in routed ? undefined : routed.upstream?.prefix }), gh.config.accessLog);
     if ('fail' in routed) return writeError(gh, req, res, routed.fail, { requestId: routed.requestId });
     res.setHeader('X-Request-Id', routed.requestId);
     const handler = HANDLERS.find((h) => h.matches(gh, routed, req))!;
     await handler.serve(gh, req, res, routed, next);
-  });
+  }));
 }
 
 /**
@@ -86,6 +87,10 @@ export function dispatch(gh: Gatehouse, req: IncomingMessage, res: GatehouseResp
 export async function dispatchUpgrade(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler): Promise<void> {
   socket.on('error', () => socket.destroy()); // a client reset must not become an unhandled error
   const routed = routeRequest(gh, req);
+  return traceUpgrade(req, socket, { route: () => routeLabel(routed), correlationId: routed.requestId }, () => upgradeRouted(gh, req, socket, head, next, routed));
+}
+
+function upgradeRouted(gh: Gatehouse, req: IncomingMessage, socket: Duplex, head: Buffer, next: NextUpgradeHandler, routed: Routed | Unroutable): Promise<void> | void {
   if ('fail' in routed || !routed.upstream) {
     if (!gh.config.production && !('fail' in routed)) return next(req, socket, head); // Next's dev HMR socket
     return rejectUpgrade(socket, 404, 'Not Found', routed.requestId);

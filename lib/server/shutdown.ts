@@ -53,6 +53,8 @@ export interface DrainOptions {
   settings: ShutdownSettings;
   /** Disconnects the session store (Redis) once no request needs it any more. */
   closeStore(): Promise<unknown>;
+  /** Exports the spans still queued, the last requests' included (bounded by the caller). */
+  flushTraces?(): Promise<unknown>;
   exit(code: number): void;
   timers?: Timers;
 }
@@ -133,6 +135,7 @@ export function createDrain(options: DrainOptions): Drain {
       new Promise<void>((resolve) => (storeTimer = timers.setTimeout(resolve, STORE_CLOSE_MS))),
     ]);
     timers.clearTimeout(storeTimer);
+    await options.flushTraces?.().catch(() => undefined);
     options.exit(0);
     finished();
   };

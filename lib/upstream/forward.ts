@@ -10,6 +10,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors';
 import { metrics, type UpstreamOutcome } from '../metrics';
+import { traceUpstreamCall } from '../tracing-spans';
 import { requestFraming } from './framing';
 import { browserResponseHeaders, type BrowserResponseOptions } from './response-headers';
 
@@ -49,15 +50,17 @@ const OUTCOME_OF_FAILURE: Record<Exclude<ForwardFailure, 'bad_request'>, Upstrea
 
 export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOptions): void {
   const started = performance.now();
-  // Time to the upstream's response headers, or to the failure; once per request.
-  const record = (outcome: UpstreamOutcome) => {
-    if (o.upstream) metrics.upstreamRequestDuration.observe({ upstream: o.upstream, outcome }, (performance.now() - started) / 1000);
-  };
   const framing = requestFraming(req.headers);
   if (framing.kind === 'ambiguous') {
     req.resume();
     return o.onFailure('bad_request', new Error(framing.reason)); // no upstream request: not recorded
   }
+  const span = traceUpstreamCall(o.target, req.method, o.headers, o.upstream); // a span, and traceparent in o.headers, while tracing is on
+  // Time to the upstream's response headers, or to the failure; once per request.
+  const record = (outcome: UpstreamOutcome, status?: number) => {
+    span.end(outcome, status);
+    if (o.upstream) metrics.upstreamRequestDuration.observe({ upstream: o.upstream, outcome }, (performance.now() - started) / 1000);
+  };
   if (framing.kind === 'length' && framing.length > o.maxBodyBytes) {
     req.resume(); // drain what the client is sending so it can read our answer
     record('too_large');
@@ -85,7 +88,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
   upstreamReq.on('response', (upstreamRes) => {
     if (settled) return upstreamRes.resume();
     settled = true;
-    record('ok');
+    record('ok', upstreamRes.statusCode);
     clearTimeout(queued);
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, browserResponseHeaders(upstreamRes.headers, o.response));
     // A streamed answer (server-sent events, long polls) shows its headers at once; a sized one
@@ -133,11 +136,13 @@ export const rejectUpgrade = (socket: Duplex, status: number, text: string, requ
 export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, o: UpgradeOptions): void {
   const { requestId } = o.response;
   const transport = o.target.protocol === 'https:' ? https : http;
+  const span = traceUpstreamCall(o.target, req.method, o.headers); // a span, and traceparent in o.headers, while tracing is on
   const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: false });
   let answered = false;
   const reject = (status: number, text: string) => {
     if (answered) return;
     answered = true;
+    span.end(status === 504 ? 'timeout' : 'refused');
     upstreamReq.destroy();
     rejectUpgrade(socket, status, text, requestId);
   };
@@ -147,6 +152,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   upstreamReq.on('response', (upstreamRes) => {
     // The upstream declined the upgrade: relay its answer as a plain response, then close.
     answered = true;
+    span.end('ok', upstreamRes.statusCode);
     const lines = [`HTTP/1.1 ${upstreamRes.statusCode} ${upstreamRes.statusMessage}`];
     for (const [name, value] of Object.entries(browserResponseHeaders(upstreamRes.headers, o.response))) {
       if (name === 'content-length') continue;
@@ -157,6 +163,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   });
   upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
     answered = true;
+    span.end('ok', 101);
     upstreamReq.setTimeout(0);
     const headers = browserResponseHeaders(upstreamRes.headers, o.response);
     const lines = [`HTTP/1.1 101 ${upstreamRes.statusMessage || 'Switching Protocols'}`, 'Connection: Upgrade', `Upgrade: ${upstreamRes.headers.upgrade ?? 'websocket'}`];
