@@ -7,6 +7,7 @@ export const ERRORS = {
   invalid_state: { status: 400, message: 'This sign-in link is not valid or was already used.' },
   login_expired: { status: 400, message: 'The sign-in took too long or was started in another browser.' },
   login_failed: { status: 400, message: 'Signing in did not work.' },
+  unknown_provider: { status: 400, message: 'This sign-in option does not exist.' },
   access_denied: { status: 403, message: 'Signing in was cancelled or not allowed.' },
   unauthenticated: { status: 401, message: 'You need to sign in to see this.' },
   not_found: { status: 404, message: 'There is nothing here.' },

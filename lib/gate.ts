@@ -4,7 +4,7 @@
  */
 import type { Config } from './config';
 import { compileGlobs, isAlwaysPublic } from './url/paths';
-import { loginPath } from './routes';
+import { loginPath, signInPath } from './routes';
 
 export type GateOutcome =
   | { kind: 'pass' }
@@ -46,7 +46,8 @@ export interface GateRequest {
 
 export function autoLogin(config: Config, r: GateRequest): GateOutcome {
   if (!config.autoLogin || r.hasSession || isErrorPath(config, r) || isIgnored(config, r)) return { kind: 'pass' };
-  const loginUrl = loginPath(r.basePath, r.returnTo);
+  // SPEC §12: with several identity providers the person chooses one first.
+  const loginUrl = (config.providers.length > 1 ? signInPath : loginPath)(r.basePath, r.returnTo);
   return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
 }
 

@@ -21,7 +21,7 @@ export type RefreshOutcome =
   | { status: 'ended'; setCookies: string[] };
 
 /** Calls the IdP: `rejected` means the grant is dead, `unavailable` means try again later. */
-export type RefreshGrant = (tokens: Tokens) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
+export type RefreshGrant = (tokens: Tokens, session: Session) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
 
 const LOCK_TTL_MS = 15_000;
 /** How long a replica waits for another replica's refresh before going on with what it has. */
@@ -110,7 +110,7 @@ export class Refresher {
   }
 
   private async grantAndSave(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
-    const result = await this.grant(session.tokens);
+    const result = await this.grant(session.tokens, session);
     if (!result.ok) {
       metrics.refreshes.inc({ outcome: result.reason });
       if (result.reason === 'rejected') {
