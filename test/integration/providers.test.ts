@@ -237,6 +237,7 @@ describe('several identity providers (Redis store)', () => {
     const fromCorp = await codeFrom(stack, browser, 'corp', 'erin');
     assert.equal(fromCorp.searchParams.get('iss'), stack.idps.corp.issuer, 'the IdP sends RFC 9207 iss');
     const partnerTokenRequests = stack.idps.partner.grantLog.length;
+    const corpTokenRequests = stack.idps.corp.grantLog.length;
     for (const iss of [stack.idps.corp.issuer, stack.idps.partner.issuer, null]) {
       const forged = new URL(fromCorp);
       forged.searchParams.set('state', partnerState);
@@ -249,8 +250,15 @@ describe('several identity providers (Redis store)', () => {
       assert.deepEqual(sessionCookiesSet(res.headers), [], `iss=${iss}: no session cookie`);
       assert.equal((await sessionJson(browser, stack.appUrl)).status, 401);
     }
-    // The corp code never reached corp's token endpoint with partner's login, and partner refused or never saw it.
+    // The answer was checked against partner, the provider the login went to: the corp code never
+    // reached corp's token endpoint, and partner refused it (or never saw it).
+    assert.deepEqual(stack.idps.corp.grantLog.slice(corpTokenRequests), [], 'nothing was sent to corp\'s token endpoint');
     assert.ok(stack.idps.partner.grantLog.slice(partnerTokenRequests).every((g) => !g.ok));
+    // Positive control: the same code with its own login's state is a good answer.
+    const res = await get(browser, fromCorp.href);
+    await res.body?.cancel();
+    assert.equal(res.status, 302);
+    assert.equal((await sessionJson(browser, stack.appUrl)).body.session.provider, 'corp');
   });
 });
 
