@@ -22,7 +22,16 @@ import { ROUTES, signInPath } from '../routes';
 const PROMPTS = new Set(['login', 'select_account']);
 
 /** The login options (SPEC §3) that survive the detour through the sign-in page. */
-export const LOGIN_OPTIONS = ['prompt', 'level', 'locale', 'domain_hint'] as const;
+const LOGIN_OPTIONS = ['prompt', 'level', 'locale', 'domain_hint'] as const;
+
+/** Copies this request's login options into `query` (login → sign-in page → login). */
+export function carryLoginOptions(ctx: RequestContext, query: URLSearchParams): URLSearchParams {
+  for (const name of LOGIN_OPTIONS) {
+    const value = ctx.query.get(name);
+    if (value) query.set(name, value);
+  }
+  return query;
+}
 
 /**
  * SPEC §12: the provider of `?provider=<id>`; with one provider always that one (the parameter is
@@ -37,10 +46,7 @@ export function chosenProvider(config: Config, requested: string | null): Identi
 /** `/oauth2/sign-in?redirect=<target>` with the login options of this request. */
 function signInUrl(ctx: RequestContext, target: string): string {
   const url = new URL(signInPath(ctx.basePath, target), 'http://gatehouse.invalid');
-  for (const name of LOGIN_OPTIONS) {
-    const value = ctx.query.get(name);
-    if (value) url.searchParams.set(name, value);
-  }
+  carryLoginOptions(ctx, url.searchParams);
   return url.pathname + url.search;
 }
 

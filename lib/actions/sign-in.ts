@@ -9,7 +9,7 @@ import { redirect } from '../http/responses';
 import { renderSignInPage, type SignInOption } from '../http/sign-in-page';
 import { hasSeveralProviders } from '../oidc/providers';
 import { ROUTES } from '../routes';
-import { LOGIN_OPTIONS, loginTarget } from './login';
+import { carryLoginOptions, loginTarget } from './login';
 
 /**
  * How long the page waits for a provider's discovery before showing it as unavailable. A slow one
@@ -22,11 +22,7 @@ function loginUrl(ctx: RequestContext, redirectTo: string | null, provider?: Ide
   const query = new URLSearchParams();
   if (provider) query.set('provider', provider.id);
   if (redirectTo !== null) query.set('redirect', redirectTo);
-  for (const name of LOGIN_OPTIONS) {
-    const value = ctx.query.get(name);
-    if (value) query.set(name, value);
-  }
-  const search = query.toString();
+  const search = carryLoginOptions(ctx, query).toString();
   return `${ctx.basePath}${ROUTES.login}${search ? `?${search}` : ''}`;
 }
 
