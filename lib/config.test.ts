@@ -84,7 +84,7 @@ describe('config', () => {
     assert.equal(config.session.inactivityTimeoutMs, 900_000);
     assert.deepEqual(config.upstreams.map((r) => r.prefix), ['/api', '/']);
     assert.equal(config.upstreamMaxBody, 2 * 1024 * 1024);
-    assert.deepEqual(config.oidc.scopes, ['profile', 'email', 'offline_access']);
+    assert.deepEqual(config.providers[0].scopes, ['profile', 'email', 'offline_access']);
     assert.deepEqual(config.redis, { kind: 'sentinel', sentinels: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }], name: 'mymaster' });
     assert.equal(config.metricsAddress, null);
   });
@@ -94,8 +94,8 @@ describe('config: client credentials', () => {
   test('a private JWK alone is enough in production (no secret needed)', () => {
     const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', alg: 'ES256' });
     const config = loadConfig({ ...production, OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_JWK: jwk });
-    assert.equal(config.oidc.clientAuthMethod, 'private_key_jwt');
-    assert.equal(config.oidc.clientSecret, undefined);
+    assert.equal(config.providers[0].clientAuthMethod, 'private_key_jwt');
+    assert.equal(config.providers[0].clientSecret, undefined);
   });
 });
 

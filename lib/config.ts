@@ -6,6 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { boolean, duration, hostPorts, httpUrl, list, optional, parseUpstreams, type HostPort, type UpstreamRoute } from './config-values';
+import { isLoopbackHost, loadIdentityProviders, redactedProvider, type IdentityProvider } from './config-providers';
+
+export { isLoopbackHost } from './config-providers';
+export type { ClientAuthMethod, IdentityProvider, OidcClientConfig, ProviderPreset } from './config-providers';
 
 export type { HostPort, UpstreamRoute } from './config-values';
 import { parseByteSize, parseDuration } from './duration';
@@ -13,7 +17,6 @@ import type { AccessRules } from './access-rules';
 import * as accessValues from './access-rules-config';
 import { redactedTracing, tracingConfig, type TracingConfig } from './tracing-config';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** `LOG_FORMAT`: JSON lines, or readable ones through pino-pretty (a devDependency: `npm run dev`). */
 export type LogFormat = 'json' | 'text';
@@ -49,19 +52,11 @@ export interface Config {
   listen: { port: number; hostname?: string };
   /** Public base URLs; the first is used to build absolute URLs (redirect URI, logout callback). */
   ingresses: URL[];
-  oidc: {
-    issuer: URL;
-    clientId: string;
-    clientSecret?: string;
-    clientAuthMethod: ClientAuthMethod;
-    clientJwk?: Record<string, unknown>;
-    scopes: string[];
-    acrValues?: string;
-    uiLocales?: string;
-    resource?: string;
-    postLogoutRedirectUri?: string;
-    provider: 'openid' | 'azure' | 'idporten';
-  };
+  /**
+   * The OpenID Providers (SPEC §12), never empty: one from the plain `OIDC_*` variables (id
+   * `default`), or one per `IDENTITY_PROVIDERS` entry, in that order (lib/config-providers.ts).
+   */
+  providers: IdentityProvider[];
   session: {
     /** First seals, all unseal (rotation). */
     secrets: string[];
@@ -107,23 +102,7 @@ export class ConfigError extends Error {
 
 const DEV_DEFAULTS = {
   INGRESS: 'http://localhost:3000',
-  OIDC_ISSUER: 'http://localhost:3100',
-  OIDC_CLIENT_ID: 'gatehouse-dev',
 };
-const DEV_CLIENT_SECRET = 'gatehouse-dev-secret-not-for-production';
-
-/**
- * What each `OIDC_PROVIDER` preset adds unless configured otherwise: Entra ID issues refresh
- * tokens only for `offline_access`; ID-porten wants an assurance level and a locale on every login.
- */
-const PROVIDER_PRESETS: Record<Config['oidc']['provider'], { scopes: string[]; acrValues?: string; uiLocales?: string }> = {
-  openid: { scopes: [] },
-  azure: { scopes: ['offline_access'] },
-  idporten: { scopes: [], acrValues: 'idporten-loa-high', uiLocales: 'nb' },
-};
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
 const schema = z.object({
   NODE_ENV: z.string().optional(),
@@ -134,27 +113,6 @@ const schema = z.object({
     if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one URL is required' });
     return urls.filter((u): u is URL => u !== null);
   }),
-  OIDC_ISSUER: z.string().transform((value, ctx) => httpUrl(value.trim(), ctx, 'the issuer')),
-  OIDC_CLIENT_ID: z.string().trim().min(1, 'is required'),
-  OIDC_CLIENT_SECRET: optional,
-  OIDC_CLIENT_AUTH_METHOD: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
-  OIDC_CLIENT_JWK: optional.transform((value, ctx) => {
-    if (!value) return undefined;
-    try {
-      const jwk = JSON.parse(value) as Record<string, unknown>;
-      if (typeof jwk !== 'object' || jwk === null || typeof jwk.alg !== 'string' || !('d' in jwk)) throw new Error();
-      return jwk;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a private JWK as JSON, with "alg"' });
-      return z.NEVER;
-    }
-  }),
-  OIDC_SCOPES: optional.transform((v) => (v ? list(v, /[\s,]+/).filter((s) => s !== 'openid') : [])),
-  OIDC_ACR_VALUES: optional,
-  OIDC_UI_LOCALES: optional,
-  OIDC_RESOURCE: optional,
-  OIDC_POST_LOGOUT_REDIRECT_URI: optional,
-  OIDC_PROVIDER: z.enum(['openid', 'azure', 'idporten']).default('openid'),
   SESSION_SECRET: z.string().transform((value, ctx) => {
     const secrets = list(value);
     if (secrets.length === 0) ctx.addIssue({ code: 'custom', message: 'is required' });
@@ -249,24 +207,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const production = env.NODE_ENV === 'production';
   const withDefaults: Record<string, string | undefined> = { ...env };
   const problems: string[] = [];
-  // SPEC §8: an SSO proxy never talks to the IdP (the server does), so it needs no OIDC_*. The
-  // placeholders keep `Config.oidc` total; nothing in proxy mode reads them.
+  // SPEC §8: an SSO proxy never talks to the IdP (the server does), so it needs no OIDC_*.
   const ssoProxy = env.SSO_MODE?.trim() === 'proxy';
-  if (ssoProxy) {
-    withDefaults.OIDC_ISSUER ||= env.SSO_SERVER_URL?.trim() || DEV_DEFAULTS.OIDC_ISSUER;
-    withDefaults.OIDC_CLIENT_ID ||= 'sso-proxy';
-    if (!withDefaults.OIDC_CLIENT_SECRET?.trim() && !withDefaults.OIDC_CLIENT_JWK?.trim()) withDefaults.OIDC_CLIENT_SECRET = 'unused-in-sso-proxy-mode';
-  }
   for (const [name, fallback] of Object.entries(DEV_DEFAULTS)) {
     if (!withDefaults[name]?.trim()) {
       if (production) problems.push(`${name}: is required in production`);
       else withDefaults[name] = fallback;
     }
   }
-  // A client needs a secret or a key; the dev IdP's client has a secret.
-  if (!production && !withDefaults.OIDC_CLIENT_SECRET?.trim() && !withDefaults.OIDC_CLIENT_JWK?.trim()) {
-    withDefaults.OIDC_CLIENT_SECRET = DEV_CLIENT_SECRET;
-  }
+  // ── Identity providers (SPEC §2 OIDC_*, §12 IDENTITY_PROVIDERS): lib/config-providers.ts ──
+  const identity = loadIdentityProviders(env, { production, ssoProxy, ssoServerUrl: env.SSO_SERVER_URL });
+  problems.push(...identity.problems);
   if (!withDefaults.SESSION_SECRET?.trim()) {
     if (production) problems.push('SESSION_SECRET: is required in production (at least 32 characters)');
     else withDefaults.SESSION_SECRET = randomBytes(32).toString('base64url');
@@ -278,14 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0] ?? 'config')}: ${issue.message}`));
   }
   const v = parsed.data;
-  const issuer = v.OIDC_ISSUER as URL;
 
-  if (!ssoProxy && production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
-    problems.push('OIDC_ISSUER: must be https in production (plain http is accepted only on a loopback host)');
-  }
-  const authMethod: ClientAuthMethod = v.OIDC_CLIENT_JWK ? 'private_key_jwt' : (v.OIDC_CLIENT_AUTH_METHOD ?? 'client_secret_basic');
-  if (authMethod === 'private_key_jwt' && !v.OIDC_CLIENT_JWK) problems.push('OIDC_CLIENT_JWK: is required for private_key_jwt');
-  if (authMethod !== 'private_key_jwt' && !v.OIDC_CLIENT_SECRET) problems.push('OIDC_CLIENT_SECRET: is required (or set OIDC_CLIENT_JWK)');
   if (v.REDIS_SENTINELS && !v.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS');
   const redisChoices = [v.REDIS_URL, v.REDIS_SENTINELS, v.REDIS_CLUSTER_NODES].filter(Boolean).length;
   if (redisChoices > 1) problems.push('REDIS_URL: set only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES');
@@ -296,24 +240,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const redis = redisConfig(v, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const preset = PROVIDER_PRESETS[v.OIDC_PROVIDER];
   return {
     production,
     listen: { port: v.PORT, hostname: v.HOSTNAME },
     ingresses: v.INGRESS,
-    oidc: {
-      issuer,
-      clientId: v.OIDC_CLIENT_ID,
-      clientSecret: v.OIDC_CLIENT_SECRET,
-      clientAuthMethod: authMethod,
-      clientJwk: v.OIDC_CLIENT_JWK,
-      scopes: [...new Set([...v.OIDC_SCOPES, ...preset.scopes])],
-      acrValues: v.OIDC_ACR_VALUES ?? preset.acrValues,
-      uiLocales: v.OIDC_UI_LOCALES ?? preset.uiLocales,
-      resource: v.OIDC_RESOURCE,
-      postLogoutRedirectUri: v.OIDC_POST_LOGOUT_REDIRECT_URI,
-      provider: v.OIDC_PROVIDER,
-    },
+    providers: identity.providers,
     session: {
       secrets: v.SESSION_SECRET,
       maxLifetimeMs: v.SESSION_MAX_LIFETIME,
@@ -426,7 +357,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
     ingresses: config.ingresses.map(String),
-    oidc: { ...config.oidc, issuer: String(config.oidc.issuer), clientSecret: config.oidc.clientSecret && '[redacted]', clientJwk: config.oidc.clientJwk && '[redacted]' },
+    providers: config.providers.map(redactedProvider),
     session: { ...config.session, secrets: `[${config.session.secrets.length} redacted]` },
     redis: config.redis && redactedRedis(config.redis),
     upstreams: config.upstreams.map((r) => `${r.prefix}=${r.target}`),

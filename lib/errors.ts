@@ -7,6 +7,7 @@ export const ERRORS = {
   invalid_state: { status: 400, message: 'This sign-in link is not valid or was already used.' },
   login_expired: { status: 400, message: 'The sign-in took too long or was started in another browser.' },
   login_failed: { status: 400, message: 'Signing in did not work.' },
+  unknown_provider: { status: 400, message: 'This sign-in option does not exist.' },
   access_denied: { status: 403, message: 'Signing in was cancelled or not allowed.' },
   /** SPEC §12: the IdP authenticated this person, the access rules do not admit them. */
   forbidden: { status: 403, message: 'Your account is not allowed to use this service.' },

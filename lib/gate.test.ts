@@ -168,3 +168,24 @@ describe('gateOutcome: access rules and forward-auth', () => {
     assert.deepEqual(gateOutcome(off, request({ requireSession: true, hasSession: true })), { kind: 'pass' });
   });
 });
+
+describe('autoLogin with several identity providers (SPEC §12)', () => {
+  const several = loadConfig({
+    AUTO_LOGIN: 'true',
+    IDENTITY_PROVIDERS: 'corp,partner',
+    OIDC_CORP_ISSUER: 'http://127.0.0.1:3101',
+    OIDC_CORP_CLIENT_ID: 'a',
+    OIDC_CORP_CLIENT_SECRET: 's',
+    OIDC_PARTNER_ISSUER: 'http://127.0.0.1:3102',
+    OIDC_PARTNER_CLIENT_ID: 'b',
+    OIDC_PARTNER_CLIENT_SECRET: 's',
+  });
+
+  test('a navigation goes to the sign-in page, keeping where it was going', () => {
+    assert.deepEqual(autoLogin(several, request({ basePath: '/app', returnTo: '/app/x?y=1' })), { kind: 'login', location: `/app/oauth2/sign-in?redirect=${encodeURIComponent('/app/x?y=1')}` });
+  });
+
+  test('a fetch gets the sign-in page as its login URL', () => {
+    assert.deepEqual(autoLogin(several, request({ navigation: false })), { kind: 'unauthenticated', loginUrl: '/oauth2/sign-in?redirect=%2Fdashboard' });
+  });
+});

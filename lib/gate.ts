@@ -6,7 +6,7 @@
 import type { AccessDenial } from './access-rules';
 import type { Config } from './config';
 import { compileGlobs, isAlwaysPublic } from './url/paths';
-import { loginPath } from './routes';
+import { loginPath, signInPath } from './routes';
 
 export type GateOutcome =
   | { kind: 'pass' }
@@ -55,7 +55,8 @@ export interface GateRequest {
 export function autoLogin(config: Config, r: GateRequest): GateOutcome {
   if (r.hasSession) return { kind: 'pass' };
   if (!r.requireSession && (!config.autoLogin || isErrorPath(config, r) || isIgnored(config, r))) return { kind: 'pass' };
-  const loginUrl = loginPath(r.basePath, r.returnTo);
+  // SPEC §12: with several identity providers the person chooses one first.
+  const loginUrl = (config.providers.length > 1 ? signInPath : loginPath)(r.basePath, r.returnTo);
   return r.navigation ? { kind: 'login', location: loginUrl } : { kind: 'unauthenticated', loginUrl };
 }
 

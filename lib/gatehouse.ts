@@ -3,11 +3,12 @@
  * by the server, `proxy.ts` and the route handlers through globalThis (STYLE rule 8).
  */
 import type * as client from 'openid-client';
-import { getConfig, redactedConfig, type Config } from './config';
+import { getConfig, redactedConfig, type Config, type IdentityProvider } from './config';
 import { log, setLogFormat, setLogLevel } from './log';
 import { processWide } from './process-wide';
 import { getOidcConfiguration } from './oidc/client';
 import { idpErrorCode, isInvalidGrant, refreshTokens } from './oidc/flows';
+import { findProvider } from './oidc/providers';
 import { createRedisClient, type RedisClient } from './redis';
 import { CookieSessionStore } from './session/cookie-store';
 import { RedisSessionStore } from './session/redis-store';
@@ -21,7 +22,8 @@ export interface Gatehouse {
   sessions: Sessions;
   refresher: Refresher;
   upstreamAgents: UpstreamAgents;
-  oidc(): Promise<client.Configuration>;
+  /** The discovered configuration of one provider (lib/oidc/client.ts caches it per provider). */
+  oidc(provider: IdentityProvider): Promise<client.Configuration>;
 }
 
 function build(): Gatehouse {
@@ -33,10 +35,16 @@ function build(): Gatehouse {
   const timings = { inactivityTimeoutMs: session.inactivityTimeoutMs, refreshBeforeMs: session.refreshBeforeMs, maxLifetimeMs: session.maxLifetimeMs };
   const store = redis ? new RedisSessionStore(redis, timings) : new CookieSessionStore(session.maxLifetimeMs);
   const sessions = new Sessions({ ...timings, secrets: session.secrets, cookiePrefix: config.cookiePrefix, sessionCookieName: config.sso?.sessionCookieName }, store);
-  const oidc = () => getOidcConfiguration(config);
-  const refresher = new Refresher(sessions, async (tokens) => {
+  const oidc = getOidcConfiguration;
+  const refresher = new Refresher(sessions, async (tokens, session) => {
+    // SPEC §12: the refresh token goes back to the provider that issued it, and only there.
+    const provider = findProvider(config, session.provider);
+    if (!provider) {
+      log.warn('refresh impossible: the session\'s identity provider is no longer configured', { provider: session.provider });
+      return { ok: false, reason: 'rejected' } as const;
+    }
     try {
-      return { ok: true, tokens: await refreshTokens(await oidc(), tokens, Date.now()) };
+      return { ok: true, tokens: await refreshTokens(await oidc(provider), tokens, Date.now()) };
     } catch (error) {
       const reason = isInvalidGrant(error) ? 'rejected' : 'unavailable';
       log.warn('refresh grant failed', { reason, idp_error: idpErrorCode(error) });

@@ -6,6 +6,8 @@ export const OAUTH2 = '/oauth2';
 
 export const ROUTES = {
   login: '/oauth2/login',
+  /** SPEC §12: the choice of identity provider, with several of them. */
+  signIn: '/oauth2/sign-in',
   callback: '/oauth2/callback',
   logout: '/oauth2/logout',
   logoutCallback: '/oauth2/logout/callback',
@@ -26,4 +28,9 @@ export type Route = (typeof ROUTES)[keyof typeof ROUTES];
 export const isOAuth2Path = (path: string) => path === OAUTH2 || path.startsWith(`${OAUTH2}/`);
 
 /** `<basePath>/oauth2/login?redirect=<target>`, the login URL a gate or an error page points to. */
-export const loginPath = (basePath: string, target?: string) => `${basePath}${ROUTES.login}${target ? `?redirect=${encodeURIComponent(target)}` : ''}`;
+export const loginPath = (basePath: string, target?: string) => withRedirect(basePath, ROUTES.login, target);
+
+/** `<basePath>/oauth2/sign-in?redirect=<target>`: where navigations choose an identity provider (SPEC §12). */
+export const signInPath = (basePath: string, target?: string) => withRedirect(basePath, ROUTES.signIn, target);
+
+const withRedirect = (basePath: string, route: Route, target?: string) => `${basePath}${route}${target ? `?redirect=${encodeURIComponent(target)}` : ''}`;

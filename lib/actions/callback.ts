@@ -14,7 +14,9 @@ import { metrics } from '../metrics';
 import { forgetOidcConfiguration } from '../oidc/client';
 import { exchangeCode, idpErrorCode } from '../oidc/flows';
 import { loginIdFromState, readLoginTransaction } from '../oidc/login-transaction';
-import { isValid, type Session } from '../session/session';
+import { findProvider, sessionProviderId } from '../oidc/providers';
+import { current } from '../session/current';
+import type { Session } from '../session/session';
 import { defaultTarget, redirectTarget } from '../sso';
 import { refuseLogin, refuseNonNavigation, showError } from './guard';
 import { accessDenial } from '../access-rules';
@@ -52,24 +54,28 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
 
   if (!tx) {
     // A second tab finishing after the first one already logged in: nothing to do but go on.
-    const lookup = await gh.sessions.lookup(ctx.cookies);
-    if (lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now)) return redirect(homePath(ctx), clearLogin);
+    if ((await current(gh, ctx.cookies, ctx.now)).valid) return redirect(homePath(ctx), clearLogin);
     const idpError = ctx.query.get('error');
     const code = idpError && DENIED.has(idpError) ? 'access_denied' : loginId ? 'login_expired' : 'invalid_state';
     return showError(config, ctx, code, undefined, clearLogin);
   }
   const target = redirectTarget(config, tx.target, defaultTarget(config, homePath(ctx)));
+  // SPEC §12: the answer must come from the provider this login went to. Its configuration alone is
+  // used below, so openid-client checks RFC 9207 `iss` and the id_token's `iss` against it (mix-up
+  // defence), and the code goes to its token endpoint only.
+  const provider = findProvider(config, tx.provider);
+  if (!provider) return showError(config, ctx, 'login_expired', target, clearLogin);
 
   let result;
   try {
     const callbackUrl = new URL(tx.redirectUri);
     callbackUrl.search = ctx.search;
-    result = await exchangeCode(await gh.oidc(), callbackUrl, { ...tx, resource: config.oidc.resource }, ctx.now);
+    result = await exchangeCode(await gh.oidc(provider), callbackUrl, { ...tx, resource: provider.resource }, ctx.now);
   } catch (error) {
     const code = exchangeFailure(error);
-    log.warn('login failed', { error_code: code, idp_error: idpErrorCode(error) });
+    log.warn('login failed', { error_code: code, idp_error: idpErrorCode(error), provider: tx.provider });
     // Signed with a key we do not know yet: the IdP rotated its keys. Let "try again" see them.
-    if (idpErrorCode(error) === 'OAUTH_KEY_SELECTION_FAILED') forgetOidcConfiguration();
+    if (idpErrorCode(error) === 'OAUTH_KEY_SELECTION_FAILED') forgetOidcConfiguration(provider);
     metrics.logins.inc({ outcome: 'failure' });
     return showError(config, ctx, new GatehouseError(code, { cause: error }), target, clearLogin);
   }
@@ -88,6 +94,7 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
     sub: String(claims.sub),
     user: userClaims(claims),
     tokens,
+    provider: sessionProviderId(config, provider),
   };
   const created = await gh.sessions.create(session, ctx.cookies, ctx.scope);
   metrics.logins.inc({ outcome: 'success', store: created.store });

@@ -3,12 +3,14 @@
  * back-channel (a signed logout token posted server to server). Both end every session of the
  * IdP session (`sid`) or user (`sub`).
  */
+import { decodeJwt } from 'jose';
 import type { Gatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
 import { json } from '../http/responses';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { InvalidLogoutToken, verifyLogoutToken } from '../oidc/logout-token';
+import { providerByIssuer, sessionProviderId } from '../oidc/providers';
 
 /** A logout token is a few KB; anything far larger is not one. */
 export const MAX_LOGOUT_FORM_BYTES = 64 * 1024;
@@ -19,22 +21,18 @@ export const MAX_SID_LENGTH = 512;
 export async function frontChannelLogout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
   const iss = ctx.query.get('iss');
   const sid = ctx.query.get('sid');
-  if (iss !== null && iss !== (await issuerOf(gh))) return json(400, { error: 'invalid_request', error_description: 'iss does not match' });
+  // SPEC §12: `iss` selects the provider; without it, a `sid` of any configured provider.
+  const provider = iss === null ? undefined : await providerByIssuer(gh.config, iss);
+  if (iss !== null && !provider) return json(400, { error: 'invalid_request', error_description: 'iss does not match' });
   if (!sid) return new Response(null, { status: 202 });
   // Anyone may call this endpoint: a value no IdP would issue is refused before it costs memory.
   if (sid.length > MAX_SID_LENGTH) return json(400, { error: 'invalid_request', error_description: 'sid is too long' });
-  const ended = await gh.sessions.endBySubject({ sid, verified: false });
+  const providers = provider ? [provider] : gh.config.providers;
+  let ended = 0;
+  for (const p of providers) ended += await gh.sessions.endBySubject({ sid, verified: false, provider: sessionProviderId(gh.config, p) });
   metrics.logouts.inc({ channel: 'front_channel' }, ended);
   log.info('front-channel logout', { ended });
   return new Response('', { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } });
-}
-
-async function issuerOf(gh: Gatehouse): Promise<string> {
-  try {
-    return (await gh.oidc()).serverMetadata().issuer;
-  } catch {
-    return gh.config.oidc.issuer.href.replace(/\/$/, '');
-  }
 }
 
 /** `body` is the form, or null when it was larger than `MAX_LOGOUT_FORM_BYTES`. */
@@ -47,9 +45,14 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
   const token = new URLSearchParams(body).get('logout_token');
   if (!token) return invalid('no logout_token');
   let claims;
+  let provider;
   try {
-    const metadata = (await gh.oidc()).serverMetadata();
-    claims = await verifyLogoutToken(token, { issuer: metadata.issuer, clientId: gh.config.oidc.clientId, jwksUri: metadata.jwks_uri! });
+    // SPEC §12: the token's (still unverified) `iss` only picks whose keys, issuer and client id it
+    // is then verified against; a token signed by another provider fails that verification.
+    provider = await providerByIssuer(gh.config, unverifiedIssuer(token));
+    if (!provider) return invalid('iss is not a configured identity provider');
+    const metadata = (await gh.oidc(provider)).serverMetadata();
+    claims = await verifyLogoutToken(token, { issuer: metadata.issuer, clientId: provider.clientId, jwksUri: metadata.jwks_uri! });
   } catch (error) {
     if (error instanceof InvalidLogoutToken) return invalid(error.message);
     log.error('back-channel logout could not be checked', { error: error as Error });
@@ -59,8 +62,18 @@ export async function backChannelLogout(gh: Gatehouse, ctx: RequestContext, body
   const first = await gh.sessions.firstUse(claims.jti, claims.exp * 1000 + 60_000);
   if (first === 'full') return json(503, { error: 'temporarily_unavailable' });
   if (first === 'replayed') return invalid('jti replayed');
-  const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub, verified: true });
+  const ended = await gh.sessions.endBySubject({ sid: claims.sid, sub: claims.sid ? undefined : claims.sub, verified: true, provider: sessionProviderId(gh.config, provider) });
   metrics.logouts.inc({ channel: 'back_channel' }, ended);
   log.info('back-channel logout', { ended });
   return new Response(null, { status: 200 });
+}
+
+/** The `iss` a JWT claims, '' when it is not a JWT at all (verification then refuses it). */
+function unverifiedIssuer(token: string): string {
+  try {
+    const { iss } = decodeJwt(token);
+    return typeof iss === 'string' ? iss : '';
+  } catch {
+    return '';
+  }
 }

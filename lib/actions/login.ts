@@ -2,7 +2,7 @@
  * `GET /oauth2/login` (SPEC §3): starts the Authorization Code flow with PKCE, state and nonce,
  * in its own login cookie, then 302 to the IdP.
  */
-import type { Config } from '../config';
+import type { Config, IdentityProvider } from '../config';
 import { GatehouseError } from '../errors';
 import type { Gatehouse } from '../gatehouse';
 import { homePath, type RequestContext } from '../http/context';
@@ -11,14 +11,44 @@ import { redirect } from '../http/responses';
 import { log } from '../log';
 import { authorizationUrl, randomCodeVerifier, randomNonce, randomState, supportedOr } from '../oidc/flows';
 import { loginCookies, newLoginId, stateFor, type LoginTransaction } from '../oidc/login-transaction';
-import { isValid } from '../session/session';
+import { hasSeveralProviders } from '../oidc/providers';
+import { current } from '../session/current';
 import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { sameOriginRefererPath, sanitizeRedirect } from '../url/redirect';
 import { refuseNonNavigation, showError } from './guard';
 import { loginRateLimiter } from './rate-limit';
-import { ROUTES } from '../routes';
+import { ROUTES, signInPath } from '../routes';
 
 const PROMPTS = new Set(['login', 'select_account']);
+
+/** The login options (SPEC §3) that survive the detour through the sign-in page. */
+const LOGIN_OPTIONS = ['prompt', 'level', 'locale', 'domain_hint'] as const;
+
+/** Copies this request's login options into `query` (login → sign-in page → login). */
+export function carryLoginOptions(ctx: RequestContext, query: URLSearchParams): URLSearchParams {
+  for (const name of LOGIN_OPTIONS) {
+    const value = ctx.query.get(name);
+    if (value) query.set(name, value);
+  }
+  return query;
+}
+
+/**
+ * SPEC §12: the provider of `?provider=<id>`; with one provider always that one (the parameter is
+ * not needed). `choose`: several providers and none named, so the person picks on the sign-in page.
+ */
+export function chosenProvider(config: Config, requested: string | null): IdentityProvider | 'choose' | 'unknown' {
+  if (!hasSeveralProviders(config)) return config.providers[0];
+  if (requested === null || requested === '') return 'choose';
+  return config.providers.find((p) => p.id === requested) ?? 'unknown';
+}
+
+/** `/oauth2/sign-in?redirect=<target>` with the login options of this request. */
+function signInUrl(ctx: RequestContext, target: string): string {
+  const url = new URL(signInPath(ctx.basePath, target), 'http://gatehouse.invalid');
+  carryLoginOptions(ctx, url.searchParams);
+  return url.pathname + url.search;
+}
 
 /**
  * Redirect target priority: `redirect` query > same-origin Referer > ingress path (on an SSO
@@ -41,10 +71,12 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
     return redirect(serverRedirect(config.sso.serverUrl, ROUTES.login, ctx.ingress, loginTarget(ctx), ctx.query));
   }
   const target = loginTarget(ctx, config);
+  const provider = chosenProvider(config, ctx.query.get('provider'));
+  if (provider === 'unknown') return showError(config, ctx, 'unknown_provider', target);
+  if (provider === 'choose') return redirect(signInUrl(ctx, target));
 
-  const lookup = await gh.sessions.lookup(ctx.cookies);
-  const hasSession = lookup.state === 'found' && isValid(lookup.session, gh.sessions.settings, ctx.now);
-  if (hasSession && !loginRateLimiter.allow(lookup.session.id, ctx.now)) return showError(config, ctx, 'rate_limited', target);
+  const { lookup, session, valid } = await current(gh, ctx.cookies, ctx.now);
+  if (valid && !loginRateLimiter.allow(session.id, ctx.now)) return showError(config, ctx, 'rate_limited', target);
 
   const prompt = ctx.query.get('prompt') ?? '';
   const setCookies: string[] = [];
@@ -53,7 +85,7 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
 
   let oidc;
   try {
-    oidc = await gh.oidc();
+    oidc = await gh.oidc(provider);
   } catch (error) {
     return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
   }
@@ -67,22 +99,23 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
     redirectUri: publicUrl(ctx.ingress, ROUTES.callback),
     maxAge: prompt === 'login' ? 0 : undefined,
     createdAt: ctx.now,
+    provider: provider.id,
   };
   let location: URL;
   try {
     location = await authorizationUrl(oidc, {
       ...tx,
-      scopes: config.oidc.scopes,
+      scopes: provider.scopes,
       prompt: PROMPTS.has(prompt) ? (prompt as 'login' | 'select_account') : undefined,
-      acrValues: supportedOr(ctx.query.get('level') ?? undefined, metadata.acr_values_supported, config.oidc.acrValues),
-      uiLocales: supportedOr(ctx.query.get('locale') ?? undefined, metadata.ui_locales_supported, config.oidc.uiLocales),
+      acrValues: supportedOr(ctx.query.get('level') ?? undefined, metadata.acr_values_supported, provider.acrValues),
+      uiLocales: supportedOr(ctx.query.get('locale') ?? undefined, metadata.ui_locales_supported, provider.uiLocales),
       domainHint: ctx.query.get('domain_hint')?.slice(0, 256) || undefined,
-      resource: config.oidc.resource,
+      resource: provider.resource,
     });
   } catch (error) {
     return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
   }
   setCookies.push(...(await loginCookies(tx, loginId, ctx.cookies, ctx.scope, config.session.secrets)));
-  log.info('login started', { prompt: prompt || undefined });
+  log.info('login started', { prompt: prompt || undefined, provider: hasSeveralProviders(config) ? provider.id : undefined });
   return redirect(location.href, setCookies);
 }

@@ -1,6 +1,7 @@
 /**
  * RP-initiated logout (SPEC §3): `GET /oauth2/logout`, its callback, and `GET /oauth2/logout/local`.
  */
+import type { IdentityProvider } from '../config';
 import type { Gatehouse } from '../gatehouse';
 import { cookieNames, expireCookie, serializeCookie } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
@@ -9,27 +10,34 @@ import { redirect } from '../http/responses';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { endSessionUrl, randomState } from '../oidc/flows';
+import { findProvider } from '../oidc/providers';
 import { seal, unseal } from '../seal';
 import { sanitizeRedirect } from '../url/redirect';
 import { defaultTarget, redirectTarget, serverRedirect } from '../sso';
 import { refuseNonNavigation } from './guard';
 import { ROUTES } from '../routes';
 
-interface LogoutTransaction { state: string; redirect?: string }
+/** `provider`: whose post-logout URI applies at the callback (SPEC §12). */
+interface LogoutTransaction { state: string; redirect?: string; provider?: string }
 const LOGOUT_TTL_SECONDS = 600;
 
-/** Without a remembered redirect: OIDC_POST_LOGOUT_REDIRECT_URI, else the ingress URL. */
-const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext) =>
-  gh.config.oidc.postLogoutRedirectUri ?? defaultTarget(gh.config, publicUrl(ctx.ingress, '') + (ctx.basePath ? '' : '/'));
+/** Without a remembered redirect: the provider's OIDC_POST_LOGOUT_REDIRECT_URI, else the ingress URL. */
+const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext, provider: IdentityProvider | undefined) =>
+  provider?.postLogoutRedirectUri ?? defaultTarget(gh.config, publicUrl(ctx.ingress, '') + (ctx.basePath ? '' : '/'));
 
-async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string }> {
+/**
+ * Ends this browser's session. `provider`: the session's identity provider, or with a single
+ * provider that one even without a session (the IdP session may outlive ours).
+ */
+async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string; provider?: IdentityProvider }> {
   const lookup = await gh.sessions.lookup(ctx.cookies);
   const setCookies = await gh.sessions.end(lookup, ctx.cookies, ctx.scope);
   if (lookup.state === 'found') {
     metrics.logouts.inc({ channel });
     log.info('session ended', { channel });
   }
-  return { setCookies, idToken: lookup.state === 'found' ? lookup.session.tokens.idToken : undefined };
+  if (lookup.state !== 'found') return { setCookies, provider: findProvider(gh.config, undefined) };
+  return { setCookies, idToken: lookup.session.tokens.idToken, provider: findProvider(gh.config, lookup.session.provider) };
 }
 
 export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
@@ -42,18 +50,18 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
     const back = requested === null ? homePath(ctx) : sanitizeRedirect(requested, homePath(ctx));
     return redirect(serverRedirect(config.sso.serverUrl, ROUTES.logout, ctx.ingress, back, ctx.query));
   }
-  const { setCookies, idToken } = await endLocalSession(gh, ctx, 'rp_initiated');
+  const { setCookies, idToken, provider } = await endLocalSession(gh, ctx, 'rp_initiated');
   const remembered = requested === null ? undefined : redirectTarget(config, requested, defaultTarget(config, homePath(ctx)));
 
   let oidc;
   try {
-    oidc = await gh.oidc();
+    oidc = provider && (await gh.oidc(provider));
   } catch (error) {
     log.warn('IdP unavailable at logout; ended the local session only', { error: error as Error });
   }
-  const tx: LogoutTransaction = { state: randomState(), redirect: remembered };
+  const tx: LogoutTransaction = { state: randomState(), redirect: remembered, provider: provider?.id };
   const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, ROUTES.logoutCallback), state: tx.state });
-  if (!endSession) return redirect(remembered ?? defaultAfterLogout(gh, ctx), setCookies);
+  if (!endSession) return redirect(remembered ?? defaultAfterLogout(gh, ctx, provider), setCookies);
   const sealed = await seal('logout', tx, gh.config.session.secrets, LOGOUT_TTL_SECONDS);
   setCookies.push(serializeCookie(cookieNames(gh.config.cookiePrefix).logout, sealed, ctx.scope, LOGOUT_TTL_SECONDS));
   return redirect(endSession.href, setCookies);
@@ -68,7 +76,7 @@ export async function logoutCallback(gh: Gatehouse, ctx: RequestContext): Promis
   const clear = sealed ? [expireCookie(name, ctx.scope)] : [];
   const state = ctx.query.get('state');
   if (tx?.redirect && state && state === tx.state) return redirect(redirectTarget(gh.config, tx.redirect, defaultTarget(gh.config, homePath(ctx))), clear);
-  return redirect(defaultAfterLogout(gh, ctx), clear);
+  return redirect(defaultAfterLogout(gh, ctx, findProvider(gh.config, tx?.provider)), clear);
 }
 
 export async function logoutLocal(gh: Gatehouse, ctx: RequestContext): Promise<Response> {

@@ -20,14 +20,20 @@ export type NotReadyReason = 'shutting_down' | 'idp_unavailable' | 'store_unavai
  */
 const IDP_WAIT_MS = 500;
 
-/** The IdP's discovery document (and so its endpoints) is loaded; the first probe may load it. */
+/**
+ * The IdP's discovery document (and so its endpoints) is loaded; the first probe may load it.
+ * With several identity providers (SPEC §12): ready when any of them is loaded. Each probe starts
+ * the discovery of every provider not loaded yet; one that is down only greys out its button on
+ * the sign-in page, and taking the instance out of service would lock out the others' users too.
+ */
 async function idpReady(gh: Gatehouse): Promise<boolean> {
   // SPEC §8: an SSO proxy never talks to the IdP (its OIDC config is a placeholder).
   if (gh.config.sso?.mode === 'proxy') return true;
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(resolve, IDP_WAIT_MS, false)));
   try {
-    return await Promise.race([gh.oidc().then(() => true, () => false), gaveUp]);
+    const anyLoaded = Promise.any(gh.config.providers.map((p) => gh.oidc(p))).then(() => true, () => false);
+    return await Promise.race([anyLoaded, gaveUp]);
   } finally {
     clearTimeout(timer);
   }

@@ -5,6 +5,20 @@
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
+/** The look of Gatehouse's own pages (this one and the sign-in page, lib/http/sign-in-page.ts). */
+export const PAGE_STYLE = `<style>
+  :root { color-scheme: light dark; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: Canvas; color: CanvasText; }
+  main { max-width: 32rem; padding: 2rem; }
+  .status { font-size: .9rem; letter-spacing: .08em; text-transform: uppercase; opacity: .7; }
+  h1 { font-size: 1.5rem; margin: .25rem 0 1.5rem; }
+  a.button { display: inline-block; padding: .6rem 1.2rem; border-radius: .4rem; background: #2563eb; color: #fff; text-decoration: none; }
+  a.button:focus-visible { outline: 3px solid #93c5fd; outline-offset: 2px; }
+  .home { margin-left: 1rem; }
+  .id { margin-top: 2rem; font-size: .85rem; opacity: .75; }
+  code { font-family: ui-monospace, monospace; }
+</style>`;
+
 export interface ErrorPageContent {
   status: number;
   message: string;
@@ -22,18 +36,7 @@ export function renderErrorPage(p: ErrorPageContent): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>Error ${p.status} · Gatehouse</title>
-<style>
-  :root { color-scheme: light dark; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
-  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: Canvas; color: CanvasText; }
-  main { max-width: 32rem; padding: 2rem; }
-  .status { font-size: .9rem; letter-spacing: .08em; text-transform: uppercase; opacity: .7; }
-  h1 { font-size: 1.5rem; margin: .25rem 0 1.5rem; }
-  a.button { display: inline-block; padding: .6rem 1.2rem; border-radius: .4rem; background: #2563eb; color: #fff; text-decoration: none; }
-  a.button:focus-visible { outline: 3px solid #93c5fd; outline-offset: 2px; }
-  .home { margin-left: 1rem; }
-  .id { margin-top: 2rem; font-size: .85rem; opacity: .75; }
-  code { font-family: ui-monospace, monospace; }
-</style>
+${PAGE_STYLE}
 </head>
 <body>
 <main role="main" aria-labelledby="title">

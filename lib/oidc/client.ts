@@ -3,14 +3,15 @@
  * authentication, and the checks every token response goes through.
  */
 import * as client from 'openid-client';
-import type { Config } from '../config';
+import type { IdentityProvider, OidcClientConfig } from '../config';
 import { log } from '../log';
+import { processWide } from '../process-wide';
 import { operationsOf, timedAs, timedIdpFetch } from './idp-fetch';
 
 /** A misbehaving IdP must not hold a browser (or a request waiting on a refresh) for openid-client's default 30 s. */
 const IDP_TIMEOUT_SECONDS = 5;
 
-async function clientAuth(oidc: Config['oidc']): Promise<client.ClientAuth> {
+async function clientAuth(oidc: OidcClientConfig): Promise<client.ClientAuth> {
   switch (oidc.clientAuthMethod) {
     case 'private_key_jwt': {
       const jwk = oidc.clientJwk!;
@@ -37,8 +38,7 @@ function importParams(alg: string): RsaHashedImportParams | EcKeyImportParams | 
 const timedIdpFetchFor = (configuration: client.Configuration) =>
   timedIdpFetch(operationsOf(configuration.serverMetadata() as Record<string, unknown>)) as client.CustomFetch;
 
-async function discover(config: Config): Promise<client.Configuration> {
-  const { oidc } = config;
+async function discover(oidc: IdentityProvider): Promise<client.Configuration> {
   const execute = [client.enableNonRepudiationChecks];
   // config.ts admits plain http only on loopback (the dev and test identity providers).
   if (oidc.issuer.protocol === 'http:') execute.push(client.allowInsecureRequests);
@@ -52,30 +52,34 @@ async function discover(config: Config): Promise<client.Configuration> {
   configuration.timeout = IDP_TIMEOUT_SECONDS;
   // Every later call (token, refresh, JWKS, PAR) is timed by the endpoint it goes to.
   configuration[client.customFetch] = timedIdpFetchFor(configuration);
-  log.info('oidc discovery done', { issuer: configuration.serverMetadata().issuer });
+  log.info('oidc discovery done', { issuer: configuration.serverMetadata().issuer, provider: oidc.id });
   return configuration;
 }
 
-const KEY = Symbol.for('gatehouse.oidc');
-type Holder = { [KEY]?: Promise<client.Configuration> };
+/** Discovery per provider id (SPEC §12): one IdP down leaves the others working. */
+const discovered = processWide('oidc.configurations', () => new Map<string, Promise<client.Configuration>>());
 
 /**
- * Drops the discovered configuration so the next use discovers again, with a fresh JWKS: after an
- * IdP rotates its signing key, openid-client would otherwise refuse the new key for up to a minute.
+ * Drops the discovered configuration of one provider so the next use discovers again, with a fresh
+ * JWKS: after an IdP rotates its signing key, openid-client would otherwise refuse the new key for
+ * up to a minute.
  */
-export function forgetOidcConfiguration(): void {
-  delete (globalThis as Holder)[KEY];
+export function forgetOidcConfiguration(provider: IdentityProvider): void {
+  discovered.delete(provider.id);
 }
 
 /**
- * The discovered configuration, shared by `proxy.ts`, route handlers and the server (STYLE rule 8).
- * A failed discovery is not cached: the next login tries again once the IdP is back.
+ * The discovered configuration of `provider`, shared by `proxy.ts`, route handlers and the server
+ * (STYLE rule 8). A failed discovery is not cached: the next use tries again once the IdP is back.
  */
-export function getOidcConfiguration(config: Config): Promise<client.Configuration> {
-  const holder = globalThis as Holder;
-  const pending = (holder[KEY] ??= discover(config));
-  pending.catch(() => {
-    if (holder[KEY] === pending) delete holder[KEY];
-  });
+export function getOidcConfiguration(provider: IdentityProvider): Promise<client.Configuration> {
+  let pending = discovered.get(provider.id);
+  if (!pending) {
+    const started = discover(provider);
+    discovered.set(provider.id, (pending = started));
+    started.catch(() => {
+      if (discovered.get(provider.id) === started) discovered.delete(provider.id);
+    });
+  }
   return pending;
 }

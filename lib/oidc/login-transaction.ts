@@ -17,6 +17,11 @@ export interface LoginTransaction {
   redirectUri: string;
   maxAge?: number;
   createdAt: number;
+  /**
+   * The identity provider the login went to (SPEC §12): the callback checks the answer (RFC 9207
+   * `iss`, the id_token's `iss`) against that provider only, the mix-up defence.
+   */
+  provider?: string;
 }
 
 export const LOGIN_TTL_SECONDS = 3600;

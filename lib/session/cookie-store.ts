@@ -7,7 +7,7 @@
  */
 import { RevocationList, type RevocationLimits } from './revocations';
 import { SeenIds } from './seen-ids';
-import type { Session } from './session';
+import { logoutKey, type Session } from './session';
 import type { CookiePayload, FirstUse, LogoutSubject, SessionStore } from './store';
 
 export class CookieSessionStore implements SessionStore {
@@ -21,7 +21,7 @@ export class CookieSessionStore implements SessionStore {
 
   private isRevoked(s: Session, now: number): boolean {
     const r = this.revocations;
-    return r.covers('id', s.id, s.createdAt, now) || (s.sid !== undefined && r.covers('sid', s.sid, s.createdAt, now)) || r.covers('sub', s.sub, s.createdAt, now);
+    return r.covers('id', s.id, s.createdAt, now) || (s.sid !== undefined && r.covers('sid', logoutKey(s.sid, s.provider), s.createdAt, now)) || r.covers('sub', logoutKey(s.sub, s.provider), s.createdAt, now);
   }
 
   async create(session: Session): Promise<CookiePayload> {
@@ -38,7 +38,7 @@ export class CookieSessionStore implements SessionStore {
     const s = payload.s;
     const now = this.now();
     if (this.isRevoked(s, now)) return null;
-    if (s.sid !== undefined) this.revocations.sawSid(s.sid, s.endsAt, now);
+    if (s.sid !== undefined) this.revocations.sawSid(logoutKey(s.sid, s.provider), s.endsAt, now);
     return s;
   }
 
@@ -55,8 +55,10 @@ export class CookieSessionStore implements SessionStore {
   async deleteBySubject(subject: LogoutSubject): Promise<number> {
     const now = this.now();
     const until = now + this.maxLifetimeMs;
-    if (subject.sid) this.revocations.revoke('sid', subject.sid, subject.verified || this.revocations.isKnownSid(subject.sid, now) ? 'proven' : 'unproven', now, until);
-    if (subject.sub) this.revocations.revoke('sub', subject.sub, subject.verified ? 'proven' : 'unproven', now, until);
+    const sid = subject.sid && logoutKey(subject.sid, subject.provider);
+    const sub = subject.sub && logoutKey(subject.sub, subject.provider);
+    if (sid) this.revocations.revoke('sid', sid, subject.verified || this.revocations.isKnownSid(sid, now) ? 'proven' : 'unproven', now, until);
+    if (sub) this.revocations.revoke('sub', sub, subject.verified ? 'proven' : 'unproven', now, until);
     // Which cookies exist is unknown to a stateless store; report what was recorded.
     return subject.sid || subject.sub ? 1 : 0;
   }

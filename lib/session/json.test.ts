@@ -164,4 +164,11 @@ describe('sessionJson', () => {
       assert.doesNotMatch(text, /access_token|id_token|refresh_token|accessToken|idToken|refreshToken/);
     }
   });
+
+  test('provider: the last field of session, only when the session records one (several providers, SPEC §12)', () => {
+    assert.deepEqual(Object.keys(render(makeSession(), noIdle, T0).session), ['created_at', 'ends_at', 'timeout_at', 'ends_in_seconds', 'active', 'timeout_in_seconds']);
+    const json = render(makeSession({ provider: 'partner' }), noIdle, T0);
+    assert.deepEqual(Object.keys(json.session), ['created_at', 'ends_at', 'timeout_at', 'ends_in_seconds', 'active', 'timeout_in_seconds', 'provider']);
+    assert.equal(json.session.provider, 'partner');
+  });
 });

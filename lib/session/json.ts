@@ -20,6 +20,8 @@ export function sessionJson(s: Session, t: SessionTimings, now: number) {
       ends_in_seconds: secondsUntil(s.endsAt, now),
       active: isActive(s, t, now),
       timeout_in_seconds: idle === null ? -1 : secondsUntil(idle, now),
+      // SPEC §12: the last field of `session`, only with several providers.
+      ...(s.provider === undefined ? {} : { provider: s.provider }),
     },
     tokens: {
       expire_at: s.tokens.expiresAt ? iso(s.tokens.expiresAt) : ZERO_TIME,

@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { whenReady, type RedisClient } from '../redis';
 import { seal, unseal } from '../seal';
-import { timeoutAt, type Session, type SessionTimings } from './session';
+import { logoutKey, timeoutAt, type Session, type SessionTimings } from './session';
 import { StoreUnavailableError, type CookiePayload, type FirstUse, type LogoutSubject, type SessionLock, type SessionStore, type Ticket } from './store';
 
 export const redisKeys = {
@@ -80,7 +80,7 @@ export class RedisSessionStore implements SessionStore {
     return guarded(this.redis, async () => {
       await this.redis.set(redisKeys.session(session.id), value, 'PX', ttl);
       const lifetime = this.timings.maxLifetimeMs;
-      const indexes = [redisKeys.bySub(session.sub), ...(session.sid ? [redisKeys.bySid(session.sid)] : [])];
+      const indexes = [redisKeys.bySub(logoutKey(session.sub, session.provider)), ...(session.sid ? [redisKeys.bySid(logoutKey(session.sid, session.provider))] : [])];
       await Promise.all(indexes.map(async (index) => {
         await this.redis.sadd(index, session.id);
         await this.redis.pexpire(index, lifetime);
@@ -111,7 +111,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async deleteBySubject(subject: LogoutSubject): Promise<number> {
-    const indexes = [subject.sid && redisKeys.bySid(subject.sid), subject.sub && redisKeys.bySub(subject.sub)].filter((k): k is string => !!k);
+    const indexes = [subject.sid && redisKeys.bySid(logoutKey(subject.sid, subject.provider)), subject.sub && redisKeys.bySub(logoutKey(subject.sub, subject.provider))].filter((k): k is string => !!k);
     return guarded(this.redis, async () => {
       let ended = 0;
       for (const index of indexes) {

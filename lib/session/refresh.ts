@@ -18,7 +18,7 @@ export type RefreshOutcome =
   | { status: 'ended'; setCookies: string[] };
 
 /** Calls the IdP: `rejected` means the grant is dead, `unavailable` means try again later. */
-export type RefreshGrant = (tokens: Tokens) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
+export type RefreshGrant = (tokens: Tokens, session: Session) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
 
 /** How long a replica waits for another replica's refresh before going on with what it has. */
 const WAIT_FOR_PEER_MS = 10_000;
@@ -101,7 +101,7 @@ export class Refresher {
   }
 
   private async grantAndSave(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<RefreshOutcome> {
-    const result = await this.grant(session.tokens);
+    const result = await this.grant(session.tokens, session);
     if (!result.ok) {
       metrics.refreshes.inc({ outcome: result.reason });
       if (result.reason === 'rejected') {

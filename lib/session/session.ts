@@ -24,6 +24,11 @@ export interface Session {
   /** Non-secret id_token claims shown to the app (`user` in the session JSON). */
   user: Record<string, unknown>;
   tokens: Tokens;
+  /**
+   * The identity provider's id with several providers (SPEC §12): refresh, logout and the logout
+   * channels go to that provider. Absent with a single provider.
+   */
+  provider?: string;
 }
 
 export interface SessionTimings {
@@ -68,6 +73,12 @@ export function needsRefresh(s: Session, t: SessionTimings, now: number): boolea
   const due = nextAutoRefreshAt(s, t);
   return due !== null && now >= due;
 }
+
+/**
+ * A `sid` or `sub` as the logout indexes hold it (SPEC §12): with several providers scoped by the
+ * provider id, since each is unique only per issuer (a logout from one must not end another's sessions).
+ */
+export const logoutKey = (value: string, provider: string | undefined) => (provider === undefined ? value : `${provider}\u0000${value}`);
 
 /** Marks the session as used now; returns the same object when nothing changes. */
 export const touch = (s: Session, now: number): Session => (s.lastSeenAt === now ? s : { ...s, lastSeenAt: now });

@@ -10,7 +10,13 @@ export interface InlineSession { t: 'inline'; s: Session }
 export type CookiePayload = Ticket | InlineSession;
 
 /** Who a front- or back-channel logout is about; `verified` when a signed logout token said so. */
-export interface LogoutSubject { sid?: string; sub?: string; verified: boolean }
+export interface LogoutSubject {
+  sid?: string;
+  sub?: string;
+  verified: boolean;
+  /** The identity provider that sent the logout, as sessions record it (`Session.provider`). */
+  provider?: string;
+}
 
 /** Thrown when the backing service cannot answer in time; callers treat it as "no session now". */
 export class StoreUnavailableError extends Error {
