@@ -20,8 +20,9 @@ const INFO = path.join(PACKAGE_DIR, 'template.json');
 /** Files of this package laid over the copy: the template's smoke test. */
 const OVERLAY = path.join(PACKAGE_DIR, 'overlay');
 
-/** What a new app gets from the repository. Everything else (bench/, .ci/, this package) stays
- *  behind; the repository's README comes along as GATEHOUSE.md. */
+/** What a new app gets from the repository (bench/ too: the integration tests measure with its
+ *  helpers). Everything else (.ci/, this package) stays behind; the repository's README comes
+ *  along as GATEHOUSE.md. */
 const INCLUDE = [
   'app',
   'lib',
@@ -31,6 +32,7 @@ const INCLUDE = [
   'dev',
   'test',
   'e2e',
+  'bench',
   'deploy',
   'next.config.ts',
   'tsconfig.json',
@@ -69,8 +71,6 @@ function copyProject() {
 /** The repository's manifest, made the manifest of a new app. */
 function appManifest(repoManifest) {
   const scripts = { ...repoManifest.scripts };
-  // The benchmark stays in the repository (bench/ is not shipped).
-  delete scripts.bench;
   // A new app's `npm test` stays fast: the build, the type check, the unit tier and a smoke test
   // that logs a user in through the embedded dev IdP against the production build. The full
   // integration and browser tiers come along and run on demand.
