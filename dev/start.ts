@@ -97,6 +97,7 @@ async function main(): Promise<void> {
 
   env.NODE_ENV = 'development';
   setDefault('PORT', String(appPort));
+  setDefault('INGRESS', ingresses.join(',')); // the URLs the dev IdP registered above, on any PORT
   // No load balancer to wait for in dev, and the browser's HMR WebSocket would hold a Ctrl-C for
   // the whole grace period: stop at once (set SHUTDOWN_* to try the production drain locally).
   setDefault('SHUTDOWN_WAIT', '0s');
