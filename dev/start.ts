@@ -9,7 +9,7 @@
 // real one); with UPSTREAMS set, no demo upstream. Only variables the user has not set are filled.
 
 import { spawn } from 'node:child_process';
-import { loadEnvConfig } from '@next/env';
+import nextEnv from '@next/env';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp, type Idp } from './idp';
@@ -35,7 +35,7 @@ function portFrom(name: string, fallback: number): number {
 async function main(): Promise<void> {
   // .env.local (and the other .env files) the way Next.js reads them, but before the decisions
   // below: an OIDC_ISSUER or UPSTREAMS set there must stop the dev IdP or demo upstream too.
-  loadEnvConfig(ROOT, true, { info: () => {}, error: console.error });
+  nextEnv.loadEnvConfig(ROOT, true, { info: () => {}, error: console.error });
   const appPort = portFrom('PORT', 3000);
   const idpPort = portFrom('DEV_IDP_PORT', 3100);
   const upstreamPort = portFrom('DEV_UPSTREAM_PORT', 3200);

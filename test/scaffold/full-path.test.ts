@@ -33,6 +33,20 @@ interface DevStack {
   stop: () => Promise<void>;
 }
 
+/** Until `url` answers /oauth2/ping; fails at once when `child` exits first. */
+async function waitForPing(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const state = await eventually(`npm run dev answering on ${url}`, 120_000, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+    try {
+      const res = await fetch(`${url}/oauth2/ping`, { signal: AbortSignal.timeout(20_000) });
+      return (await res.text()).trim() === 'pong' && 'ready';
+    } catch {
+      return false; // not listening yet
+    }
+  }, { maxDelayMs: 500, detail: () => output().slice(-3000) });
+  if (state === 'exited') throw new Error(`npm run dev exited with ${child.exitCode ?? child.signalCode} before it answered:\n${output()}`);
+}
+
 /** `npm run dev` in `dir` on free ports, ready when /oauth2/ping answers. */
 async function startDev(dir: string): Promise<DevStack> {
   const [port, idpPort, upstreamPort] = [await freePort(), await freePort(), await freePort()];
@@ -48,11 +62,7 @@ async function startDev(dir: string): Promise<DevStack> {
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
   // The dev stack's own INGRESS default is http://localhost:<PORT>: its IdP registers that.
   const url = `http://localhost:${port}`;
-  await eventually(`npm run dev answering on ${url}`, 120_000, async () => {
-    if (child.exitCode !== null) throw new Error(`npm run dev exited with ${child.exitCode}:\n${output}`);
-    const res = await fetch(`${url}/oauth2/ping`, { signal: AbortSignal.timeout(20_000) });
-    return (await res.text()).trim() === 'pong';
-  }, { retryErrors: true, maxDelayMs: 500, detail: () => output.slice(-3000) });
+  await waitForPing(url, child, () => output);
   return { child, url, output: () => output, stop: () => terminate(child, 'SIGINT', 15_000) };
 }
 
@@ -144,12 +154,11 @@ describe('create-gatehouse --yes, then npm run dev and npm test in the new proje
         detached: true,
       });
       track(child);
+      let output = '';
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString('utf8')));
       const done = collect(child, 300_000, 'npm run dev with --issuer');
       try {
-        await eventually(`npm run dev on ${appUrl}`, 120_000, async () => {
-          const res = await fetch(`${appUrl}/oauth2/ping`, { signal: AbortSignal.timeout(20_000) });
-          return (await res.text()).trim() === 'pong';
-        }, { retryErrors: true, maxDelayMs: 500 });
+        await waitForPing(appUrl, child, () => output);
         const before = idp.grants.authorizationCodeGrants;
         const browser = new Browser();
         await loginViaIdp(browser, appUrl, { login: 'real-idp-user' });

@@ -191,7 +191,8 @@ export function listFiles(dir: string, skip: RegExp = /^node_modules$|^\.git$|^\
 
 /** `.env.local` as Next.js reads it (the same dotenv parser and `$` expansion). */
 export async function readEnvFile(dir: string): Promise<Record<string, string>> {
-  const { processEnv } = await import('@next/env');
+  // @next/env is CommonJS: its functions are on the default export.
+  const { processEnv } = (await import('@next/env')).default;
   const contents = readFileSync(path.join(dir, '.env.local'), 'utf8');
   // processEnv writes into process.env: hand it a copy and restore ours.
   const saved = { ...process.env };
