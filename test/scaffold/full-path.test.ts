@@ -47,6 +47,27 @@ async function waitForPing(url: string, child: ChildProcess, output: () => strin
   if (state === 'exited') throw new Error(`npm run dev exited with ${child.exitCode ?? child.signalCode} before it answered:\n${output()}`);
 }
 
+/**
+ * Ctrl-C as a terminal sends it (to npm's whole process group), then the whole stack must be gone:
+ * dev/start.ts stops the server it started in a process group of its own, and the port is free.
+ */
+async function stopDev(child: ChildProcess, url: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null && child.pid) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-child.pid, 'SIGINT');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000).unref())]);
+    await terminate(child, 'SIGKILL', 1_000);
+  }
+  await eventually(`the dev server on ${url} to stop`, 20_000, async () => {
+    try {
+      await fetch(`${url}/oauth2/ping`, { signal: AbortSignal.timeout(2_000) });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** `npm run dev` in `dir` on free ports, ready when /oauth2/ping answers. */
 async function startDev(dir: string): Promise<DevStack> {
   const [port, idpPort, upstreamPort] = [await freePort(), await freePort(), await freePort()];
@@ -63,7 +84,7 @@ async function startDev(dir: string): Promise<DevStack> {
   // The dev stack's own INGRESS default is http://localhost:<PORT>: its IdP registers that.
   const url = `http://localhost:${port}`;
   await waitForPing(url, child, () => output);
-  return { child, url, output: () => output, stop: () => terminate(child, 'SIGINT', 15_000) };
+  return { child, url, output: () => output, stop: () => stopDev(child, url) };
 }
 
 describe('create-gatehouse --yes, then npm run dev and npm test in the new project', { timeout: 1_500_000 }, () => {
@@ -166,7 +187,7 @@ describe('create-gatehouse --yes, then npm run dev and npm test in the new proje
         const session = await browser.get(`${appUrl}/oauth2/session`);
         assert.equal(((await session.json()) as { user: { sub: string } }).user.sub, 'real-idp-user');
       } finally {
-        await terminate(child, 'SIGINT', 15_000);
+        await stopDev(child, appUrl);
       }
       const { stdout } = await done;
       assert.match(stdout, new RegExp(`Identity provider: ${idp.issuer.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));

@@ -11,6 +11,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+// CommonJS: its functions are on the default export.
+import nextEnv from '@next/env';
 import { ROOT } from '../harness/app';
 import { track } from '../harness/processes';
 import { eventually } from '../harness/wait';
@@ -191,8 +193,7 @@ export function listFiles(dir: string, skip: RegExp = /^node_modules$|^\.git$|^\
 
 /** `.env.local` as Next.js reads it (the same dotenv parser and `$` expansion). */
 export async function readEnvFile(dir: string): Promise<Record<string, string>> {
-  // @next/env is CommonJS: its functions are on the default export.
-  const { processEnv } = (await import('@next/env')).default;
+  const { processEnv } = nextEnv;
   const contents = readFileSync(path.join(dir, '.env.local'), 'utf8');
   // processEnv writes into process.env: hand it a copy and restore ours.
   const saved = { ...process.env };
