@@ -9,6 +9,7 @@
 // real one); with UPSTREAMS set, no demo upstream. Only variables the user has not set are filled.
 
 import { spawn } from 'node:child_process';
+import nextEnv from '@next/env';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startIdp, type Idp } from './idp';
@@ -32,6 +33,9 @@ function portFrom(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  // .env.local (and the other .env files) the way Next.js reads them, but before the decisions
+  // below: an OIDC_ISSUER or UPSTREAMS set there must stop the dev IdP or demo upstream too.
+  nextEnv.loadEnvConfig(ROOT, true, { info: () => {}, error: console.error });
   const appPort = portFrom('PORT', 3000);
   const idpPort = portFrom('DEV_IDP_PORT', 3100);
   const upstreamPort = portFrom('DEV_UPSTREAM_PORT', 3200);
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
 
   env.NODE_ENV = 'development';
   setDefault('PORT', String(appPort));
+  setDefault('INGRESS', ingresses.join(',')); // the URLs the dev IdP registered above, on any PORT
   // No load balancer to wait for in dev, and the browser's HMR WebSocket would hold a Ctrl-C for
   // the whole grace period: stop at once (set SHUTDOWN_* to try the production drain locally).
   setDefault('SHUTDOWN_WAIT', '0s');
