@@ -4,13 +4,13 @@
  * session (refreshed when due), applies auto-login, and returns what to do as data; the callers
  * only write it out.
  */
-import { accessDenial, hasAccessRules } from './access-rules';
 import { gateOutcome, type GateOutcome } from './gate';
 import type { Gatehouse } from './gatehouse';
 import { cookieScope, parseCookies } from './http/cookies';
 import { resolveSession } from './session/resolve';
 import { log } from './log';
 import type { Session } from './session/session';
+import type { SessionRefusal } from './session/admission';
 
 export interface GateInput {
   cookieHeader: string | null | undefined;
@@ -37,29 +37,30 @@ export type GateAnswer = GateOutcome & {
 
 export async function gateRequest(gh: Gatehouse, r: GateInput): Promise<GateAnswer> {
   const resolved = await resolveSession(gh, parseCookies(r.cookieHeader), cookieScope(gh.config, r.basePath), r.now);
-  const denied = resolved.session ? sessionDenial(gh, resolved.session) : null;
+  const denied = accessDenied(resolved.refused);
   const outcome = gateOutcome(gh.config, {
     decodedPath: r.decodedPath,
     returnTo: r.returnTo,
     basePath: r.basePath,
     navigation: r.navigation,
-    hasSession: resolved.session !== null,
+    hasSession: resolved.session !== null || denied !== null,
     upstream: r.upstream,
     denied,
     requireSession: r.requireSession,
   });
-  // A refused session is nobody's: no caller can forward its token by mistake.
-  return { ...outcome, session: denied ? null : resolved.session, setCookies: resolved.setCookies };
+  // A refused session is nobody's: resolveSession gives no session for it, so no caller can forward its token.
+  return { ...outcome, session: resolved.session, setCookies: resolved.setCookies };
 }
 
 /**
- * SPEC §12: a stored session checked against the rules of this process, so a restart with new
- * rules locks out sessions made under the old ones (the session itself is kept: if the rules
- * change back, it works again).
+ * SPEC §12: a stored session is checked against the configuration of this process
+ * (lib/session/admission.ts, before any refresh), so a restart with new rules locks out sessions
+ * made under the old ones (the session itself is kept: if the rules change back, it works again),
+ * and a session of a provider no longer configured is no session.
  */
-function sessionDenial(gh: Gatehouse, session: Session) {
-  if (!hasAccessRules(gh.config.access)) return null;
-  const denied = accessDenial(gh.config.access, { ...session.user, sub: session.sub });
-  if (denied) log.info('session refused by the access rules', { reason: denied });
-  return denied;
+function accessDenied(refused: SessionRefusal | null | undefined) {
+  if (refused?.kind === 'provider_gone') log.info('session ignored: its identity provider is no longer configured');
+  if (refused?.kind !== 'access') return null;
+  log.info('session refused by the access rules', { reason: refused.reason });
+  return refused.reason;
 }

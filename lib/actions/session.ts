@@ -2,9 +2,11 @@
  * Session API for single-page apps (SPEC §3): `GET /oauth2/session` and
  * `POST /oauth2/session/refresh`. Never returns a token.
  */
+import { GatehouseError } from '../errors';
 import type { Gatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
-import { json } from '../http/responses';
+import { errorResponse, json } from '../http/responses';
+import type { SessionRefusal } from '../session/admission';
 import { current } from '../session/current';
 import { sessionJson } from '../session/json';
 import type { SessionLookup } from '../session/sessions';
@@ -17,16 +19,26 @@ async function noSessionFor(gh: Gatehouse, ctx: RequestContext, lookup: SessionL
 
 const noSession = (setCookies: string[] = []) => json(401, { error: 'unauthenticated', error_description: 'no session' }, setCookies);
 
+/**
+ * SPEC §12: a session this process refuses is not shown and not refreshed: 403 JSON when the
+ * access rules refuse its person (as every other path answers), no session when its identity
+ * provider is no longer configured.
+ */
+const refusedSession = (gh: Gatehouse, ctx: RequestContext, refused: SessionRefusal) =>
+  refused.kind === 'access' ? errorResponse(gh.config, ctx, new GatehouseError('forbidden'), { html: false }) : noSession();
+
 /** Shown even when inactive (`active: false`), as Wonderwall does. */
 export async function getSessionInfo(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
-  const { lookup, session } = await current(gh, ctx.cookies, ctx.now);
+  const { lookup, session, refused } = await current(gh, ctx.cookies, ctx.now);
   if (!session) return noSessionFor(gh, ctx, lookup);
+  if (refused) return refusedSession(gh, ctx, refused);
   return json(200, sessionJson(session, gh.sessions.settings, ctx.now));
 }
 
 export async function refreshSession(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
-  const { lookup, session } = await current(gh, ctx.cookies, ctx.now);
+  const { lookup, session, refused } = await current(gh, ctx.cookies, ctx.now);
   if (!session) return noSessionFor(gh, ctx, lookup);
+  if (refused) return refusedSession(gh, ctx, refused);
   const timings = gh.sessions.settings;
   if (!isActive(session, timings, ctx.now) || !session.tokens.refreshToken) return noSession();
   if (ctx.now < cooldownEndsAt(session.tokens)) return json(200, sessionJson(session, timings, ctx.now));

@@ -5,6 +5,7 @@
 import type { CookieScope } from '../http/cookies';
 import type { Gatehouse } from '../gatehouse';
 import { log } from '../log';
+import type { SessionRefusal } from './admission';
 import { current } from './current';
 import { needsRefresh, touch, type Session } from './session';
 import type { SessionLookup } from './sessions';
@@ -17,6 +18,8 @@ export interface ResolvedSession {
   payload: CookiePayload | null;
   /** Cookies the browser must receive (a refreshed cookie session, or a cleared cookie). */
   setCookies: string[];
+  /** A stored session this process refuses (lib/session/admission.ts); `session` is then null. */
+  refused?: SessionRefusal | null;
 }
 
 /** Writing on every request would cost a store write each; a few seconds of slack is enough. */
@@ -31,13 +34,14 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   if (lookup.state === 'ended' && !readOnly) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end(lookup, cookies, scope) };
   if (found.session === null) return { lookup, session: null, payload: null, setCookies: [] };
   // An SSO proxy has the session as it is; newer tokens this process holds cannot exist there.
-  if (readOnly) return { lookup, session: found.valid ? found.session : null, payload: found.lookup.payload, setCookies: [] };
+  if (readOnly) return { lookup, session: found.valid ? found.session : null, payload: found.lookup.payload, setCookies: [], refused: found.refused };
   let { session } = found;
   let { payload } = found.lookup;
   let setCookies: string[] = [];
   // Newer tokens than the cookie's: the browser gets a cookie with them.
   let dirty = session !== found.lookup.session;
-  if (!found.valid) return { lookup, session: null, payload, setCookies };
+  // Refused or not valid: never refreshed (a refused person's tokens are not renewed at the IdP).
+  if (!found.valid) return { lookup, session: null, payload, setCookies, refused: found.refused };
   const timings = gh.sessions.settings;
 
   if (needsRefresh(session, timings, now)) {

@@ -48,6 +48,16 @@ describe('identityHeaders', () => {
       'x-auth-request-groups': 'admins,ops',
     });
   });
+  test('several providers: the provider id too, since a sub is unique only per issuer', () => {
+    const corp = identityHeaders({ ...alice, provider: 'corp' });
+    const partner = identityHeaders({ ...alice, provider: 'partner' });
+    assert.equal(corp['x-auth-request-user'], partner['x-auth-request-user'], 'the same sub at two IdPs');
+    assert.equal(corp['x-auth-request-provider'], 'corp');
+    assert.equal(partner['x-auth-request-provider'], 'partner');
+  });
+  test('one provider: no provider header (the session records none)', () => {
+    assert.equal('x-auth-request-provider' in identityHeaders(alice), false);
+  });
   test('a claim the session lacks sends no header', () => {
     assert.deepEqual(identityHeaders({ sub: 'bob', claims: {}, groupsClaim: 'groups' }), { 'x-auth-request-user': 'bob' });
   });
@@ -100,6 +110,7 @@ describe('upstreamRequestHeaders: identity headers', () => {
     'x_auth-request-groups': 'admins',
     'x-auth-request-access-token': 'forged',
     'x-auth-request-anything': 'x',
+    'x-auth-request-provider': 'corp',
   };
 
   test('off: every client-sent X-Auth-Request-* (any spelling) removed, none added', () => {
@@ -115,6 +126,10 @@ describe('upstreamRequestHeaders: identity headers', () => {
       'x-auth-request-preferred-username': 'alice',
       'x-auth-request-groups': 'admins,ops',
     });
+  });
+  test('on, several providers: a forged provider is replaced by the session\'s', () => {
+    const out = upstreamRequestHeaders(forged, options({ identity: { ...alice, provider: 'partner' } }));
+    assert.equal(out['x-auth-request-provider'], 'partner');
   });
   test('on, no session: none', () => {
     const out = upstreamRequestHeaders(forged, options({ accessToken: null, identity: null }));

@@ -16,6 +16,8 @@ export const IDENTITY_HEADERS = {
   email: 'x-auth-request-email',
   preferredUsername: 'x-auth-request-preferred-username',
   groups: 'x-auth-request-groups',
+  /** Only with several identity providers (SPEC §12). */
+  provider: 'x-auth-request-provider',
 } as const;
 
 /** What the headers are made from: the session's `sub` and its kept id_token claims. */
@@ -23,6 +25,11 @@ export interface IdentitySource {
   sub: string;
   claims: Record<string, unknown>;
   groupsClaim: string;
+  /**
+   * The session's identity provider id, with several providers. A `sub` is unique only per issuer:
+   * partner's `alice` is not corp's `alice`, so an upstream must key people on provider and user.
+   */
+  provider?: string;
 }
 
 const percent = (ch: string) => [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
@@ -60,5 +67,6 @@ export function identityHeaders(source: IdentitySource): Record<string, string> 
   if (username) out[IDENTITY_HEADERS.preferredUsername] = headerValue(username);
   const groups = groupsOf(claims, source.groupsClaim);
   if (groups.length > 0) out[IDENTITY_HEADERS.groups] = groups.map((g) => headerValue(g, ',')).join(',');
+  if (source.provider) out[IDENTITY_HEADERS.provider] = headerValue(source.provider);
   return out;
 }

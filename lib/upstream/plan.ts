@@ -61,7 +61,7 @@ const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forward
 
 /** The identity of a session for {@link UpstreamRequestOptions.identity}; null without one. */
 export const identityOf = (config: { access: { groupsClaim: string } }, session: Session | null): IdentitySource | null =>
-  session ? { sub: session.sub, claims: session.user, groupsClaim: config.access.groupsClaim } : null;
+  session ? { sub: session.sub, claims: session.user, groupsClaim: config.access.groupsClaim, provider: session.provider } : null;
 
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, o: UpstreamRequestOptions): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};

@@ -127,11 +127,12 @@ describe('nginx auth_request in front of an app, Gatehouse answering /oauth2/aut
 
     test('client-sent X-Auth-Request-* are removed by the shipped config', async () => {
       const since = stack.upstream.requests.length;
-      const res = await browser.get(`${front}/app/plain`, { headers: { 'x-auth-request-user': 'admin', 'x-auth-request-email': 'root@example.com' } });
+      const res = await browser.get(`${front}/app/plain`, { headers: { 'x-auth-request-user': 'admin', 'x-auth-request-email': 'root@example.com', 'x-auth-request-provider': 'corp' } });
       assert.equal(res.status, 200);
       const [request] = seen(since, '/app/plain');
       assert.equal(request.headers['x-auth-request-user'], undefined);
       assert.equal(request.headers['x-auth-request-email'], undefined);
+      assert.equal(request.headers['x-auth-request-provider'], undefined, 'the provider header (several providers) is cleared too');
     });
   });
 });
