@@ -53,8 +53,9 @@ export interface Config {
   /** Public base URLs; the first is used to build absolute URLs (redirect URI, logout callback). */
   ingresses: URL[];
   /**
-   * The OpenID Providers (SPEC §12), never empty: one from the plain `OIDC_*` variables (id
-   * `default`), or one per `IDENTITY_PROVIDERS` entry, in that order (lib/config-providers.ts).
+   * The OpenID Providers (SPEC §12): one from the plain `OIDC_*` variables (id `default`), or one
+   * per `IDENTITY_PROVIDERS` entry, in that order (lib/config-providers.ts). Empty on an SSO proxy
+   * (SPEC §8), which is no OIDC client; never empty otherwise.
    */
   providers: IdentityProvider[];
   session: {
@@ -216,7 +217,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
   // ── Identity providers (SPEC §2 OIDC_*, §12 IDENTITY_PROVIDERS): lib/config-providers.ts ──
-  const identity = loadIdentityProviders(env, { production, ssoProxy, ssoServerUrl: env.SSO_SERVER_URL });
+  // SPEC §8: an SSO proxy is no OIDC client (its server is), so it has no providers at all.
+  const identity = ssoProxy ? { providers: [], problems: [] } : loadIdentityProviders(env, { production });
   problems.push(...identity.problems);
   if (!withDefaults.SESSION_SECRET?.trim()) {
     if (production) problems.push('SESSION_SECRET: is required in production (at least 32 characters)');

@@ -18,6 +18,7 @@ export type Current =
 export async function current(gh: Gatehouse, cookies: Map<string, string>, now: number): Promise<Current> {
   const lookup = await gh.sessions.lookup(cookies, now);
   if (lookup.state !== 'found') return { lookup, session: null, valid: false };
-  const session = (lookup.payload.t === 'inline' && gh.refresher.newerThan(lookup.session)) || lookup.session;
+  // An SSO proxy refreshes nothing, so it holds no newer tokens (SPEC §8).
+  const session = (lookup.payload.t === 'inline' && gh.relyingParty?.refresher.newerThan(lookup.session)) || lookup.session;
   return { lookup, session, valid: isValid(session, gh.sessions.settings, now) };
 }
