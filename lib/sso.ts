@@ -3,7 +3,7 @@
  * which origins get CORS on the session API, and where an SSO proxy sends login and logout.
  */
 import type { Config } from './config';
-import { isOnDomain } from './config';
+import { isOnDomain } from './config-sso';
 import { sanitizeRedirect, ssoRedirect } from './url/redirect';
 import { ROUTES } from './routes';
 
