@@ -89,9 +89,6 @@ export const variablePrefix = (id: string) => `OIDC_${id.toUpperCase().replaceAl
 
 export interface ProviderContext {
   production: boolean;
-  /** SPEC §8: an SSO proxy never talks to the IdP; it gets a placeholder provider. */
-  ssoProxy: boolean;
-  ssoServerUrl?: string;
 }
 
 /**
@@ -100,7 +97,7 @@ export interface ProviderContext {
  */
 export function loadIdentityProviders(env: Record<string, string | undefined>, c: ProviderContext): { providers: IdentityProvider[]; problems: string[] } {
   const problems: string[] = [];
-  const ids = c.ssoProxy ? [] : list(env.IDENTITY_PROVIDERS ?? '');
+  const ids = list(env.IDENTITY_PROVIDERS ?? '');
   if (ids.length === 0) {
     const values = singleProviderEnv(env, c, problems);
     const provider = problems.length === 0 ? loadProvider(SINGLE_PROVIDER_ID, 'OIDC_', values, c, problems) : null;
@@ -132,17 +129,10 @@ export function loadIdentityProviders(env: Record<string, string | undefined>, c
   return { providers, problems };
 }
 
-/** The plain `OIDC_*` values, with the dev IdP's defaults (or the SSO proxy's placeholders). */
+/** The plain `OIDC_*` values, with the dev IdP's defaults. */
 function singleProviderEnv(env: Record<string, string | undefined>, c: ProviderContext, problems: string[]): Record<string, string | undefined> {
   const values: Record<string, string | undefined> = Object.fromEntries(SUFFIXES.map((s) => [s, env[`OIDC_${s}`]]));
   values.NAME = undefined; // the single provider has no sign-in page
-  if (c.ssoProxy) {
-    // The placeholders keep the provider list total; nothing in proxy mode reads them.
-    // SSO_SERVER_URL's own problems are reported under its name, not as the placeholder's.
-    values.ISSUER ||= URL.canParse(c.ssoServerUrl?.trim() ?? '') ? c.ssoServerUrl!.trim() : DEV_ISSUER;
-    values.CLIENT_ID ||= 'sso-proxy';
-    if (!values.CLIENT_SECRET?.trim() && !values.CLIENT_JWK?.trim()) values.CLIENT_SECRET = 'unused-in-sso-proxy-mode';
-  }
   for (const [suffix, fallback] of [['ISSUER', DEV_ISSUER], ['CLIENT_ID', DEV_CLIENT_ID]] as const) {
     if (values[suffix]?.trim()) continue;
     if (c.production) problems.push(`OIDC_${suffix}: is required in production`);
@@ -161,7 +151,7 @@ function loadProvider(id: string, prefix: string, values: Record<string, string 
   }
   const v = parsed.data;
   const issuer = v.ISSUER as URL;
-  if (!c.ssoProxy && c.production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
+  if (c.production && issuer.protocol === 'http:' && !isLoopbackHost(issuer.hostname)) {
     problems.push(`${prefix}ISSUER: must be https in production (plain http is accepted only on a loopback host)`);
   }
   const authMethod: ClientAuthMethod = v.CLIENT_JWK ? 'private_key_jwt' : (v.CLIENT_AUTH_METHOD ?? 'client_secret_basic');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { configProblems, PRODUCTION_ENV } from '../test/harness/config-env';
-import { loadConfig } from './config';
+import { loadConfig, redactedConfig } from './config';
 
 const SECRET = 'x'.repeat(32);
 const production = { ...PRODUCTION_ENV, SESSION_SECRET: SECRET };
@@ -141,6 +141,14 @@ describe('config: single sign-on (SPEC §8)', () => {
     assert.equal(config.sso?.mode, 'proxy');
     assert.equal(config.sso?.mode === 'proxy' && config.sso.serverUrl.href, 'https://login.example.com/');
     assert.equal(config.sso?.sessionCookieName, 'example.sso');
+    // An SSO proxy is no OIDC client: no provider, not even a placeholder one in the startup log.
+    assert.deepEqual(config.providers, []);
+    assert.doesNotMatch(JSON.stringify(redactedConfig(config)), /sso-proxy|unused-in-sso-proxy-mode|clientId|issuer/);
+  });
+
+  test('proxy mode ignores IdP variables instead of making a client of them', () => {
+    const config = loadConfig({ ...ssoProxy, OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'client', IDENTITY_PROVIDERS: 'corp' });
+    assert.deepEqual(config.providers, []);
   });
 
   const bad: Array<[string, Record<string, string | undefined>, string]> = [

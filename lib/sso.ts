@@ -3,7 +3,7 @@
  * which origins get CORS on the session API, and where an SSO proxy sends login and logout.
  */
 import type { Config } from './config';
-import { isOnDomain } from './config';
+import { isOnDomain } from './config-sso';
 import { sanitizeRedirect, ssoRedirect } from './url/redirect';
 import { ROUTES } from './routes';
 
@@ -55,10 +55,11 @@ export function serverUrl(serverBase: URL, innerPath: string, search: string): U
 }
 
 /**
- * SSO proxy: `/oauth2/login` and `/oauth2/logout` go to the server with an absolute redirect back
- * to this proxy (its ingress + the sanitised target); the other login parameters travel along.
+ * SSO proxy: `/oauth2/login`, `/oauth2/logout` and `/oauth2/sign-in` go to the server with an
+ * absolute redirect back to this proxy (its ingress + the sanitised target); the other login
+ * parameters travel along.
  */
-export function serverRedirect(serverBase: URL, endpoint: typeof ROUTES.login | typeof ROUTES.logout, ingress: URL, target: string, query: URLSearchParams): string {
+export function serverRedirect(serverBase: URL, endpoint: typeof ROUTES.login | typeof ROUTES.logout | typeof ROUTES.signIn, ingress: URL, target: string, query: URLSearchParams): string {
   const params = new URLSearchParams();
   for (const [name, value] of query) if (name !== 'redirect') params.append(name, value);
   params.set('redirect', `${ingress.origin}${target}`);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import { GatehouseError, type ErrorCode } from '../errors';
-import type { Gatehouse } from '../gatehouse';
+import type { RelyingPartyGatehouse } from '../gatehouse';
 import { cookieNames, expireCookie, overriddenBy } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
 import { redirect } from '../http/responses';
@@ -44,10 +44,10 @@ function exchangeFailure(error: unknown): ErrorCode {
   return 'idp_unavailable'; // fetch failures: refused, reset, DNS
 }
 
-export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+export async function callback(gh: RelyingPartyGatehouse, ctx: RequestContext): Promise<Response> {
   const refused = refuseNonNavigation(ctx);
   if (refused) return refused;
-  const { config } = gh;
+  const { config, relyingParty: rp } = gh;
   const loginId = loginIdFromState(ctx.query.get('state'));
   const tx = loginId ? await readLoginTransaction(ctx.cookies, loginId, config.cookiePrefix, config.session.secrets) : null;
   const clearLogin = loginId && ctx.cookies.has(cookieNames(config.cookiePrefix).login(loginId)) ? [expireCookie(cookieNames(config.cookiePrefix).login(loginId), ctx.scope)] : [];
@@ -63,14 +63,14 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   // SPEC §12: the answer must come from the provider this login went to. Its configuration alone is
   // used below, so openid-client checks RFC 9207 `iss` and the id_token's `iss` against it (mix-up
   // defence), and the code goes to its token endpoint only.
-  const provider = findProvider(config, tx.provider);
+  const provider = findProvider(rp, tx.provider);
   if (!provider) return showError(config, ctx, 'login_expired', target, clearLogin);
 
   let result;
   try {
     const callbackUrl = new URL(tx.redirectUri);
     callbackUrl.search = ctx.search;
-    result = await exchangeCode(await gh.oidc(provider), callbackUrl, { ...tx, resource: provider.resource }, ctx.now);
+    result = await exchangeCode(await rp.oidc(provider), callbackUrl, { ...tx, resource: provider.resource }, ctx.now);
   } catch (error) {
     const code = exchangeFailure(error);
     log.warn('login failed', { error_code: code, idp_error: idpErrorCode(error), provider: tx.provider });
@@ -84,7 +84,7 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
   const denied = accessDenial(config.access, claims);
   if (denied) return refuseLogin(config, ctx, denied, target, clearLogin); // SPEC §12: no session
   const previous = await gh.sessions.lookup(ctx.cookies);
-  const setCookies = previous.state === 'none' ? [] : await gh.sessions.end(previous, ctx.cookies, ctx.scope, { bestEffort: true });
+  const setCookies = previous.state === 'none' ? [] : await rp.sessions.end(previous, ctx.cookies, ctx.scope, { bestEffort: true });
   const session: Session = {
     id: randomUUID(),
     createdAt: ctx.now,
@@ -94,9 +94,9 @@ export async function callback(gh: Gatehouse, ctx: RequestContext): Promise<Resp
     sub: String(claims.sub),
     user: userClaims(claims),
     tokens,
-    provider: sessionProviderId(config, provider),
+    provider: sessionProviderId(rp, provider),
   };
-  const created = await gh.sessions.create(session, ctx.cookies, ctx.scope);
+  const created = await rp.sessions.create(session, ctx.cookies, ctx.scope);
   metrics.logins.inc({ outcome: 'success', store: created.store });
   log.info('login completed', { store: created.store });
   return redirect(target, [...overriddenBy(setCookies, created.setCookies), ...clearLogin]);

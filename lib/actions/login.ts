@@ -4,7 +4,7 @@
  */
 import type { Config, IdentityProvider } from '../config';
 import { GatehouseError } from '../errors';
-import type { Gatehouse } from '../gatehouse';
+import type { Gatehouse, RelyingParty } from '../gatehouse';
 import { homePath, type RequestContext } from '../http/context';
 import { publicUrl } from '../http/ingress';
 import { redirect } from '../http/responses';
@@ -37,10 +37,10 @@ export function carryLoginOptions(ctx: RequestContext, query: URLSearchParams): 
  * SPEC §12: the provider of `?provider=<id>`; with one provider always that one (the parameter is
  * not needed). `choose`: several providers and none named, so the person picks on the sign-in page.
  */
-export function chosenProvider(config: Config, requested: string | null): IdentityProvider | 'choose' | 'unknown' {
-  if (!hasSeveralProviders(config)) return config.providers[0];
+export function chosenProvider(rp: Pick<RelyingParty, 'providers'>, requested: string | null): IdentityProvider | 'choose' | 'unknown' {
+  if (!hasSeveralProviders(rp)) return rp.providers[0];
   if (requested === null || requested === '') return 'choose';
-  return config.providers.find((p) => p.id === requested) ?? 'unknown';
+  return rp.providers.find((p) => p.id === requested) ?? 'unknown';
 }
 
 /** `/oauth2/sign-in?redirect=<target>` with the login options of this request. */
@@ -66,12 +66,13 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   const refused = refuseNonNavigation(ctx);
   if (refused) return refused;
   const { config } = gh;
-  if (config.sso?.mode === 'proxy') {
+  if (gh.relyingParty === null) {
     // SPEC §8: the server logs in; it sends the browser back here afterwards.
-    return redirect(serverRedirect(config.sso.serverUrl, ROUTES.login, ctx.ingress, loginTarget(ctx), ctx.query));
+    return redirect(serverRedirect(gh.ssoServer, ROUTES.login, ctx.ingress, loginTarget(ctx), ctx.query));
   }
+  const rp = gh.relyingParty;
   const target = loginTarget(ctx, config);
-  const provider = chosenProvider(config, ctx.query.get('provider'));
+  const provider = chosenProvider(rp, ctx.query.get('provider'));
   if (provider === 'unknown') return showError(config, ctx, 'unknown_provider', target);
   if (provider === 'choose') return redirect(signInUrl(ctx, target));
 
@@ -81,11 +82,11 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   const prompt = ctx.query.get('prompt') ?? '';
   const setCookies: string[] = [];
   // SPEC §3: any prompt ends the current session first.
-  if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await gh.sessions.end(lookup, ctx.cookies, ctx.scope, { bestEffort: true })));
+  if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await rp.sessions.end(lookup, ctx.cookies, ctx.scope, { bestEffort: true })));
 
   let oidc;
   try {
-    oidc = await gh.oidc(provider);
+    oidc = await rp.oidc(provider);
   } catch (error) {
     return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
   }
@@ -116,6 +117,6 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
     return showError(config, ctx, new GatehouseError('idp_unavailable', { cause: error }), target);
   }
   setCookies.push(...(await loginCookies(tx, loginId, ctx.cookies, ctx.scope, config.session.secrets)));
-  log.info('login started', { prompt: prompt || undefined, provider: hasSeveralProviders(config) ? provider.id : undefined });
+  log.info('login started', { prompt: prompt || undefined, provider: hasSeveralProviders(rp) ? provider.id : undefined });
   return redirect(location.href, setCookies);
 }

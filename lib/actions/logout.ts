@@ -2,7 +2,7 @@
  * RP-initiated logout (SPEC §3): `GET /oauth2/logout`, its callback, and `GET /oauth2/logout/local`.
  */
 import type { IdentityProvider } from '../config';
-import type { Gatehouse } from '../gatehouse';
+import type { Gatehouse, RelyingPartyGatehouse } from '../gatehouse';
 import { cookieNames, expireCookie, serializeCookie } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
 import { publicUrl } from '../http/ingress';
@@ -29,15 +29,16 @@ const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext, provider: Identi
  * Ends this browser's session. `provider`: the session's identity provider, or with a single
  * provider that one even without a session (the IdP session may outlive ours).
  */
-async function endLocalSession(gh: Gatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string; provider?: IdentityProvider }> {
-  const lookup = await gh.sessions.lookup(ctx.cookies);
-  const setCookies = await gh.sessions.end(lookup, ctx.cookies, ctx.scope);
+async function endLocalSession(gh: RelyingPartyGatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string; provider?: IdentityProvider }> {
+  const rp = gh.relyingParty;
+  const lookup = await rp.sessions.lookup(ctx.cookies);
+  const setCookies = await rp.sessions.end(lookup, ctx.cookies, ctx.scope);
   if (lookup.state === 'found') {
     metrics.logouts.inc({ channel });
     log.info('session ended', { channel });
   }
-  if (lookup.state !== 'found') return { setCookies, provider: findProvider(gh.config, undefined) };
-  return { setCookies, idToken: lookup.session.tokens.idToken, provider: findProvider(gh.config, lookup.session.provider) };
+  if (lookup.state !== 'found') return { setCookies, provider: findProvider(rp, undefined) };
+  return { setCookies, idToken: lookup.session.tokens.idToken, provider: findProvider(rp, lookup.session.provider) };
 }
 
 export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
@@ -45,17 +46,17 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
   if (refused) return refused;
   const { config } = gh;
   const requested = ctx.query.get('redirect');
-  if (config.sso?.mode === 'proxy') {
+  if (gh.relyingParty === null) {
     // SPEC §8: the server owns the session and ends it; it sends the browser back here afterwards.
     const back = requested === null ? homePath(ctx) : sanitizeRedirect(requested, homePath(ctx));
-    return redirect(serverRedirect(config.sso.serverUrl, ROUTES.logout, ctx.ingress, back, ctx.query));
+    return redirect(serverRedirect(gh.ssoServer, ROUTES.logout, ctx.ingress, back, ctx.query));
   }
   const { setCookies, idToken, provider } = await endLocalSession(gh, ctx, 'rp_initiated');
   const remembered = requested === null ? undefined : redirectTarget(config, requested, defaultTarget(config, homePath(ctx)));
 
   let oidc;
   try {
-    oidc = provider && (await gh.oidc(provider));
+    oidc = provider && (await gh.relyingParty.oidc(provider));
   } catch (error) {
     log.warn('IdP unavailable at logout; ended the local session only', { error: error as Error });
   }
@@ -67,7 +68,7 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
   return redirect(endSession.href, setCookies);
 }
 
-export async function logoutCallback(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+export async function logoutCallback(gh: RelyingPartyGatehouse, ctx: RequestContext): Promise<Response> {
   const refused = refuseNonNavigation(ctx);
   if (refused) return refused;
   const name = cookieNames(gh.config.cookiePrefix).logout;
@@ -76,10 +77,10 @@ export async function logoutCallback(gh: Gatehouse, ctx: RequestContext): Promis
   const clear = sealed ? [expireCookie(name, ctx.scope)] : [];
   const state = ctx.query.get('state');
   if (tx?.redirect && state && state === tx.state) return redirect(redirectTarget(gh.config, tx.redirect, defaultTarget(gh.config, homePath(ctx))), clear);
-  return redirect(defaultAfterLogout(gh, ctx, findProvider(gh.config, tx?.provider)), clear);
+  return redirect(defaultAfterLogout(gh, ctx, findProvider(gh.relyingParty, tx?.provider)), clear);
 }
 
-export async function logoutLocal(gh: Gatehouse, ctx: RequestContext): Promise<Response> {
+export async function logoutLocal(gh: RelyingPartyGatehouse, ctx: RequestContext): Promise<Response> {
   const { setCookies } = await endLocalSession(gh, ctx, 'local');
   const headers = new Headers();
   for (const cookie of setCookies) headers.append('Set-Cookie', cookie);

@@ -27,12 +27,13 @@ const IDP_WAIT_MS = 500;
  * the sign-in page, and taking the instance out of service would lock out the others' users too.
  */
 async function idpReady(gh: Gatehouse): Promise<boolean> {
-  // SPEC §8: an SSO proxy never talks to the IdP (its OIDC config is a placeholder).
-  if (gh.config.sso?.mode === 'proxy') return true;
+  // SPEC §8: an SSO proxy never talks to the IdP, so only its store counts.
+  const rp = gh.relyingParty;
+  if (rp === null) return true;
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(resolve, IDP_WAIT_MS, false)));
   try {
-    const anyLoaded = Promise.any(gh.config.providers.map((p) => gh.oidc(p))).then(() => true, () => false);
+    const anyLoaded = Promise.any(rp.providers.map((p) => rp.oidc(p))).then(() => true, () => false);
     return await Promise.race([anyLoaded, gaveUp]);
   } finally {
     clearTimeout(timer);

@@ -34,16 +34,15 @@ interface Handler {
 const HANDLERS: readonly Handler[] = [
   {
     name: 'SSO proxy: session API and logout channels belong to the server',
-    matches: (gh, r) => gh.config.sso?.mode === 'proxy' && isForwardedToServer(r.innerDecoded),
+    matches: (gh, r) => gh.relyingParty === null && isForwardedToServer(r.innerDecoded),
     serve: (gh, req, res, r) => {
-      const sso = gh.config.sso;
-      if (sso?.mode === 'proxy') forwardToSsoServer(gh, req, res, r, sso.serverUrl);
+      if (gh.relyingParty === null) forwardToSsoServer(gh, req, res, r, gh.ssoServer);
     },
   },
   {
     // The IdP calls back the server only: a proxy has no login or logout transaction of its own.
     name: 'SSO proxy: no callbacks of its own',
-    matches: (gh, r) => gh.config.sso?.mode === 'proxy' && (r.innerDecoded === ROUTES.callback || r.innerDecoded === ROUTES.logoutCallback),
+    matches: (gh, r) => gh.relyingParty === null && (r.innerDecoded === ROUTES.callback || r.innerDecoded === ROUTES.logoutCallback),
     serve: (gh, req, res, r) => writeError(gh, req, res, 'not_found', { requestId: r.requestId, ingressIndex: r.ingress.index }),
   },
   {

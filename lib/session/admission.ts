@@ -24,7 +24,7 @@ export type SessionRefusal =
   | { kind: 'access'; reason: AccessDenial };
 
 export function sessionRefusal(config: Pick<Config, 'providers' | 'access' | 'sso'>, session: Session): SessionRefusal | null {
-  // An SSO proxy has a placeholder provider; the SSO server that made the session knows its providers.
+  // An SSO proxy has no providers of its own; the SSO server that made the session knows them.
   if (config.sso?.mode !== 'proxy' && !findProvider(config, session.provider)) return { kind: 'provider_gone' };
   if (!hasAccessRules(config.access)) return null;
   const reason = accessDenial(config.access, { ...session.user, sub: session.sub });

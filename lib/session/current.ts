@@ -23,7 +23,8 @@ export type Current =
 export async function current(gh: Gatehouse, cookies: Map<string, string>, now: number): Promise<Current> {
   const lookup = await gh.sessions.lookup(cookies, now);
   if (lookup.state !== 'found') return { lookup, session: null, valid: false, refused: null };
-  const session = (lookup.payload.t === 'inline' && gh.refresher.newerThan(lookup.session)) || lookup.session;
+  // An SSO proxy refreshes nothing, so it holds no newer tokens (SPEC §8).
+  const session = (lookup.payload.t === 'inline' && gh.relyingParty?.refresher.newerThan(lookup.session)) || lookup.session;
   const refused = sessionRefusal(gh.config, session);
   return { lookup, session, valid: refused === null && isValid(session, gh.sessions.settings, now), refused };
 }

@@ -28,13 +28,14 @@ const touchInterval = (timeoutMs: number) => Math.min(60_000, Math.max(1_000, ti
 export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>, scope: CookieScope, now: number): Promise<ResolvedSession> {
   const found = await current(gh, cookies, now);
   const { lookup } = found;
-  // SPEC §8: an SSO proxy is a read-only replica. The server refreshes and extends sessions; a
-  // proxy never writes one (no refresh, no inactivity touch, no cookie).
-  const readOnly = gh.config.sso?.mode === 'proxy';
-  if (lookup.state === 'ended' && !readOnly) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end(lookup, cookies, scope) };
+  // SPEC §8: an SSO proxy is a read-only replica, and has no write path at all (lib/gatehouse.ts).
+  // The server refreshes and extends sessions; a proxy never writes one (no refresh, no inactivity
+  // touch, no cookie) and has the session as it is.
+  const rp = gh.relyingParty;
+  if (rp === null) return { lookup, session: found.valid ? found.session : null, payload: found.session ? found.lookup.payload : null, setCookies: [], refused: found.refused };
+  const { sessions, refresher } = rp;
+  if (lookup.state === 'ended') return { lookup, session: null, payload: null, setCookies: await sessions.end(lookup, cookies, scope) };
   if (found.session === null) return { lookup, session: null, payload: null, setCookies: [] };
-  // An SSO proxy has the session as it is; newer tokens this process holds cannot exist there.
-  if (readOnly) return { lookup, session: found.valid ? found.session : null, payload: found.lookup.payload, setCookies: [], refused: found.refused };
   let { session } = found;
   let { payload } = found.lookup;
   let setCookies: string[] = [];
@@ -42,10 +43,10 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   let dirty = session !== found.lookup.session;
   // Refused or not valid: never refreshed (a refused person's tokens are not renewed at the IdP).
   if (!found.valid) return { lookup, session: null, payload, setCookies, refused: found.refused };
-  const timings = gh.sessions.settings;
+  const timings = sessions.settings;
 
   if (needsRefresh(session, timings, now)) {
-    const outcome = await gh.refresher.refresh(session, payload, cookies, scope);
+    const outcome = await refresher.refresh(session, payload, cookies, scope);
     if (outcome.status === 'ended') return { lookup, session: null, payload: null, setCookies: outcome.setCookies };
     ({ session, payload } = outcome);
     setCookies = outcome.setCookies;
@@ -59,14 +60,14 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   }
   if (dirty) {
     try {
-      const saved = await gh.sessions.save(session, payload, cookies, scope);
+      const saved = await sessions.save(session, payload, cookies, scope);
       if (saved) {
         payload = saved.payload;
         setCookies = saved.setCookies;
       } else {
         // Ended meanwhile (a logout on another request or replica), or newer tokens were stored.
-        const stored = await gh.sessions.reload(payload, now);
-        if (!stored) return { lookup, session: null, payload: null, setCookies: await gh.sessions.end({ state: 'ended', payload }, cookies, scope) };
+        const stored = await sessions.reload(payload, now);
+        if (!stored) return { lookup, session: null, payload: null, setCookies: await sessions.end({ state: 'ended', payload }, cookies, scope) };
         session = stored;
       }
     } catch (error) {

@@ -30,6 +30,12 @@ export interface SessionSettings extends SessionTimings {
   sessionCookieName?: string;
 }
 
+/**
+ * The read path alone: what an SSO proxy has (SPEC §8, a read-only replica), and what the gate
+ * and readiness need in every mode. Writes go through `Sessions`, which only a relying party holds.
+ */
+export type SessionReader = Pick<Sessions, 'settings' | 'primary' | 'lookup'>;
+
 export class Sessions {
   readonly cookieStore: CookieSessionStore;
   private readonly stores: SessionStore[];

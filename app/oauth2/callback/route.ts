@@ -1,5 +1,5 @@
 import { callback } from '@/lib/actions/callback';
-import { route } from '@/lib/http/route';
+import { relyingPartyRoute } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const GET = route(callback);
+export const GET = relyingPartyRoute(callback);

@@ -1,5 +1,5 @@
 import { getSessionInfo } from '@/lib/actions/session';
-import { route } from '@/lib/http/route';
+import { relyingPartyRoute } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const GET = route(getSessionInfo);
+export const GET = relyingPartyRoute(getSessionInfo);

@@ -1,5 +1,5 @@
 import { frontChannelLogout } from '@/lib/actions/channels';
-import { route } from '@/lib/http/route';
+import { relyingPartyRoute } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const GET = route(frontChannelLogout);
+export const GET = relyingPartyRoute(frontChannelLogout);

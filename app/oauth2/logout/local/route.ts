@@ -1,5 +1,5 @@
 import { logoutLocal } from '@/lib/actions/logout';
-import { route } from '@/lib/http/route';
+import { relyingPartyRoute } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const GET = route(logoutLocal);
+export const GET = relyingPartyRoute(logoutLocal);

@@ -1,5 +1,5 @@
 import { refreshSession } from '@/lib/actions/session';
-import { route } from '@/lib/http/route';
+import { relyingPartyRoute } from '@/lib/http/route';
 
 export const dynamic = 'force-dynamic';
-export const POST = route(refreshSession);
+export const POST = relyingPartyRoute(refreshSession);
