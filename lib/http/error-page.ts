@@ -19,6 +19,17 @@ export const PAGE_STYLE = `<style>
   code { font-family: ui-monospace, monospace; }
 </style>`;
 
+/** The start of every Gatehouse page, up to `<body>`: `title` is escaped; `style` is a page's own `<style>`. */
+export const pageHead = (title: string, style = '') => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)}</title>
+${PAGE_STYLE}${style && `\n${style}`}
+</head>`;
+
 export interface ErrorPageContent {
   status: number;
   message: string;
@@ -29,15 +40,7 @@ export interface ErrorPageContent {
 }
 
 export function renderErrorPage(p: ErrorPageContent): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Error ${p.status} · Gatehouse</title>
-${PAGE_STYLE}
-</head>
+  return `${pageHead(`Error ${p.status} · Gatehouse`)}
 <body>
 <main role="main" aria-labelledby="title">
   <p class="status">Error ${p.status}</p>

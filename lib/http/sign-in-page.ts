@@ -4,7 +4,7 @@
  * that cannot be reached now is shown as a disabled button that says so. Same look as the error
  * page. Everything interpolated is escaped.
  */
-import { escapeHtml, PAGE_STYLE } from './error-page';
+import { escapeHtml, pageHead } from './error-page';
 
 export interface SignInOption {
   id: string;
@@ -30,16 +30,7 @@ function option(o: SignInOption): string {
 }
 
 export function renderSignInPage(options: SignInOption[]): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Sign in · Gatehouse</title>
-${PAGE_STYLE}
-${SIGN_IN_STYLE}
-</head>
+  return `${pageHead('Sign in · Gatehouse', SIGN_IN_STYLE)}
 <body>
 <main role="main" aria-labelledby="title">
   <h1 id="title">Sign in</h1>

@@ -50,7 +50,7 @@ function proxyRuntime(): SsoProxyGatehouse {
       throw new Error(`an SSO proxy wrote: ${write}`);
     };
   }
-  const config = { providers: [], access: { emailDomains: [], groups: [], groupsClaim: 'groups' }, sso: { mode: 'proxy', serverUrl: new URL('https://login.example.com'), sessionCookieName: 'example.sso' } } as Config;
+  const config = { providers: [], access: { emailDomains: [], groups: [], groupsClaim: 'groups' }, sso: { mode: 'proxy', serverUrl: new URL('https://login.example.com'), sessionCookieName: 'example.sso' } } as unknown as Config;
   return { config, redis: null, sessions, upstreamAgents: {} as SsoProxyGatehouse['upstreamAgents'], relyingParty: null, ssoServer: new URL('https://login.example.com') };
 }
 
