@@ -5,6 +5,13 @@
 export class CookieJar {
   readonly cookies = new Map<string, string>();
 
+  /** A browser holding what these `Set-Cookie` headers set. */
+  static of(setCookies: readonly string[]): CookieJar {
+    const jar = new CookieJar();
+    jar.take(setCookies);
+    return jar;
+  }
+
   /** Applies every `Set-Cookie` of an answer (or a list of them); returns the answer. */
   take<T extends Response | readonly string[]>(answer: T): T {
     const headers: readonly string[] = answer instanceof Response ? answer.headers.getSetCookie() : (answer as readonly string[]);
