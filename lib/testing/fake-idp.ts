@@ -20,6 +20,8 @@ const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 let issued = 0;
 
 export interface FakeIdpOptions {
+  /** Default: an issuer of its own. The same as another's: an impostor claiming to be that IdP. */
+  issuer?: string;
   clientId?: string;
   clientSecret?: string;
   /** Access token lifetime in seconds. */
@@ -45,7 +47,7 @@ export class FakeIdp {
 
   private constructor(private readonly privateKey: CryptoKey, private readonly publicJwk: JWK, options: FakeIdpOptions) {
     // Each its own issuer: openid-client and jose caches keyed by issuer or JWKS URL never mix two.
-    this.issuer = `https://idp-${++issued}.test`;
+    this.issuer = options.issuer ?? `https://idp-${++issued}.test`;
     this.clientId = options.clientId ?? 'gatehouse-client';
     this.clientSecret = options.clientSecret ?? 'gatehouse-secret';
     this.expiresIn = options.expiresIn ?? 300;
