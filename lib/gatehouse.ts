@@ -16,7 +16,7 @@ import { findProvider } from './oidc/providers';
 import { createRedisClient, type RedisClient } from './redis';
 import { CookieSessionStore } from './session/cookie-store';
 import { RedisSessionStore } from './session/redis-store';
-import { Refresher } from './session/refresh';
+import { Refresher, type RefreshGrant } from './session/refresh';
 import { Sessions, type SessionReader } from './session/sessions';
 import { createUpstreamAgents, type UpstreamAgents } from './upstream/forward';
 
@@ -52,26 +52,38 @@ export type Gatehouse = RelyingPartyGatehouse | SsoProxyGatehouse;
 
 export const isRelyingParty = (gh: Gatehouse): gh is RelyingPartyGatehouse => gh.relyingParty !== null;
 
-function relyingParty(config: Config, sessions: Sessions): RelyingParty {
-  const [first, ...others] = config.providers;
-  if (!first) throw new Error('a relying party needs an identity provider'); // lib/config.ts guarantees one
-  const oidc = getOidcConfiguration;
-  const refresher = new Refresher(sessions, async (tokens, session) => {
-    // SPEC §12: the refresh token goes back to the provider that issued it, and only there.
+/**
+ * The refresh grant of a relying party: the refresh token goes back to the provider that issued
+ * it, and only there (SPEC §12); `invalid_grant` is `rejected` (the session ends), anything else
+ * `unavailable` (the old tokens are kept until they expire).
+ */
+export function refreshGrant(config: Config, oidc: RelyingParty['oidc'], now: () => number = Date.now): RefreshGrant {
+  return async (tokens, session) => {
     const provider = findProvider(config, session.provider);
     if (!provider) {
       log.warn('refresh impossible: the session\'s identity provider is no longer configured', { provider: session.provider });
       return { ok: false, reason: 'rejected' } as const;
     }
     try {
-      return { ok: true, tokens: await refreshTokens(await oidc(provider), tokens, Date.now()) };
+      return { ok: true, tokens: await refreshTokens(await oidc(provider), tokens, now()) };
     } catch (error) {
       const reason = isInvalidGrant(error) ? 'rejected' : 'unavailable';
       log.warn('refresh grant failed', { reason, idp_error: idpErrorCode(error) });
       return { ok: false, reason } as const;
     }
-  });
-  return { providers: [first, ...others], oidc, refresher, sessions };
+  };
+}
+
+/** `config.providers` as the non-empty list a relying party has (lib/config.ts guarantees one). */
+export function providersOf(config: Config): RelyingParty['providers'] {
+  const [first, ...others] = config.providers;
+  if (!first) throw new Error('a relying party needs an identity provider');
+  return [first, ...others];
+}
+
+function relyingParty(config: Config, sessions: Sessions): RelyingParty {
+  const oidc = getOidcConfiguration;
+  return { providers: providersOf(config), oidc, refresher: new Refresher(sessions, refreshGrant(config, oidc)), sessions };
 }
 
 function build(): Gatehouse {

@@ -36,7 +36,7 @@ return 1`;
 /** Deletes the lock only while it still holds this owner's token. */
 const RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 /** Long enough for a slow refresh grant (IdP timeout 5 s), short enough that a crashed holder does not block for long. */
-const LOCK_TTL_MS = 15_000;
+export const LOCK_TTL_MS = 15_000;
 
 const SCAN_BATCH = 1000;
 

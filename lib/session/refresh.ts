@@ -21,7 +21,7 @@ export type RefreshOutcome =
 export type RefreshGrant = (tokens: Tokens, session: Session) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;
 
 /** How long a replica waits for another replica's refresh before going on with what it has. */
-const WAIT_FOR_PEER_MS = 10_000;
+export const WAIT_FOR_PEER_MS = 10_000;
 const POLL_MS = 25;
 
 const MAX_NEWEST = 10_000;

@@ -4,33 +4,17 @@
  * store runs against a real redis-server started on a free port.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../harness/redis';
 import { createRedisClient, whenReady } from '../../lib/redis';
 import { CookieSessionStore } from '../../lib/session/cookie-store';
 import { RedisSessionStore, redisKeys } from '../../lib/session/redis-store';
-import type { Session } from '../../lib/session/session';
+import { conditionalUpdateContract, newSession, storeContract } from '../../lib/testing/store-contract';
 import type { SessionStore } from '../../lib/session/store';
 
 const HOUR = 3_600_000;
 const timings = { inactivityTimeoutMs: null, refreshBeforeMs: 30_000, maxLifetimeMs: 10 * HOUR };
-
-function newSession(over: Partial<Session> = {}): Session {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    createdAt: now - 1,
-    endsAt: now + HOUR,
-    lastSeenAt: now,
-    sid: `sid-${randomUUID()}`,
-    sub: `user-${randomUUID()}`,
-    user: { name: 'Alice' },
-    tokens: { accessToken: `at-${randomUUID()}`, refreshToken: `rt-${randomUUID()}`, idToken: 'id', expiresAt: now + 300_000, refreshedAt: now },
-    ...over,
-  };
-}
 
 let redis: RedisServer;
 const clients: Redis[] = [];
@@ -53,75 +37,8 @@ const factories: Record<string, () => Promise<SessionStore>> = {
   },
 };
 
-for (const [kind, create] of Object.entries(factories)) {
-  describe(`${kind} store contract`, () => {
-    test('a saved session loads back unchanged', async () => {
-      const store = await create();
-      const session = newSession();
-      const payload = await store.create(session);
-      assert.deepEqual(await store.load(payload), session);
-    });
-
-    test('saving again keeps the same cookie payload kind and returns the new data', async () => {
-      const store = await create();
-      const session = newSession();
-      const first = await store.create(session);
-      const updated = { ...session, tokens: { ...session.tokens, accessToken: 'at-new', refreshedAt: Date.now() + 1 } };
-      const second = await store.update(updated, first);
-      assert.ok(second);
-      assert.equal(second.t, first.t);
-      assert.equal((await store.load(second))?.tokens.accessToken, 'at-new');
-    });
-
-    test('a deleted session is gone, also for a replayed payload', async () => {
-      const store = await create();
-      const session = newSession();
-      const payload = await store.create(session);
-      await store.delete(payload);
-      assert.equal(await store.load(payload), null);
-    });
-
-    test('an update after the session was deleted writes nothing and does not bring it back', async () => {
-      const store = await create();
-      const session = newSession();
-      const payload = await store.create(session);
-      await store.delete(payload);
-      assert.equal(await store.update({ ...session, lastSeenAt: session.lastSeenAt + 1 }, payload), null);
-      assert.equal(await store.load(payload), null);
-    });
-
-    test('an update after a logout by sid writes nothing', async () => {
-      const store = await create();
-      const session = newSession();
-      const payload = await store.create(session);
-      await store.deleteBySubject({ sid: session.sid, verified: true });
-      const refreshed = { ...session, tokens: { ...session.tokens, accessToken: 'at-late', refreshedAt: Date.now() + 5 } };
-      assert.equal(await store.update(refreshed, payload), null);
-      assert.equal(await store.load(payload), null);
-    });
-
-    test('deleting by sid ends every session of that IdP session and no other', async () => {
-      const store = await create();
-      const sid = `sid-${randomUUID()}`;
-      const a = newSession({ sid });
-      const b = newSession({ sid });
-      const other = newSession();
-      const [pa, pb, po] = [await store.create(a), await store.create(b), await store.create(other)];
-      assert.ok((await store.deleteBySubject({ sid, verified: true })) >= 1);
-      assert.equal(await store.load(pa), null);
-      assert.equal(await store.load(pb), null);
-      assert.deepEqual(await store.load(po), other);
-    });
-
-    test('deleting by sub ends that user\'s sessions', async () => {
-      const store = await create();
-      const a = newSession();
-      const pa = await store.create(a);
-      await store.deleteBySubject({ sub: a.sub, verified: true });
-      assert.equal(await store.load(pa), null);
-    });
-  });
-}
+for (const [kind, create] of Object.entries(factories)) storeContract(kind, create);
+conditionalUpdateContract('redis', factories.redis);
 
 describe('redis store specifics', () => {
   test('Redis holds no token in clear and expires the key with the session', async () => {
@@ -156,18 +73,7 @@ describe('redis store specifics', () => {
   });
 });
 
-describe('redis store: updates are conditional', () => {
-  test('a touch carrying older tokens does not overwrite a newer refresh (another replica)', async () => {
-    const store = await factories.redis();
-    const session = newSession();
-    const payload = await store.create(session);
-    const refreshed = { ...session, tokens: { ...session.tokens, accessToken: 'at-new', refreshedAt: session.tokens.refreshedAt + 1000 } };
-    assert.ok(await store.update(refreshed, payload));
-    const staleTouch = { ...session, lastSeenAt: session.lastSeenAt + 2000 };
-    assert.equal(await store.update(staleTouch, payload), null);
-    assert.equal((await store.load(payload))?.tokens.accessToken, 'at-new');
-  });
-
+describe('redis store: updates are conditional, in Redis itself', () => {
   test('an update does not recreate an expired key, nor write outside the indexes', async () => {
     const store = await factories.redis();
     const session = newSession();
