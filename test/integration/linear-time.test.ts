@@ -8,7 +8,9 @@
 // endpoint kind, then a batch of the worst input, twice, as CPU time of the app's serving node
 // process (/proc, 10 ms resolution). The worst input may cost at most RATIO times the ordinary one
 // plus a small floor (tick noise, a stray GC), and /oauth2/ping, polled all along, must keep
-// answering within PING_LIMIT_MS. The worst inputs are sized to pass Node's 16 KB header limit, so
+// answering within PING_LIMIT_MS. A row over budget is measured again, up to ATTEMPTS times: a
+// major GC (its helper threads count in the process's CPU) can land in one worst batch and cost
+// 200 ms there, but a super-linear matcher costs seconds per request in every attempt. The worst inputs are sized to pass Node's 16 KB header limit, so
 // they reach the matchers rather than a 431.
 //
 //   NEXT_DIST_DIR=.next-<name> node --import tsx --test test/integration/linear-time.test.ts
@@ -28,6 +30,7 @@ const FLOOR_MS_PER_REQUEST = 3;
 const ROUNDS = 2;
 const ORDINARY_BATCH = 20;
 const WORST_BATCH = 10;
+const ATTEMPTS = 3;
 /** A worst request the app does not answer within this is a hang. */
 const REQUEST_TIMEOUT_MS = 5_000;
 const PING_LIMIT_MS = 1_000;
@@ -226,9 +229,14 @@ describe('linear time on hostile input', { timeout: 600_000 }, () => {
       const pings = pinger();
       const problems: string[] = [];
       try {
-        const { summary, ok } = await measure(row);
-        t.diagnostic(summary);
-        if (!ok) problems.push(summary);
+        const summaries: string[] = [];
+        for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+          const { summary, ok } = await measure(row);
+          t.diagnostic(`attempt ${attempt}: ${summary}`);
+          summaries.push(summary);
+          if (ok) break;
+          if (attempt === ATTEMPTS) problems.push(...summaries);
+        }
       } catch (error) {
         problems.push((error as Error).message);
       }
