@@ -37,4 +37,16 @@ describe('seal', () => {
       assert.equal(await unseal('session', input, [A], 60), null, JSON.stringify(input.slice(0, 30)));
     }
   });
+
+  test('after a seal was opened (and kept), a copy changed anywhere but its last field is still null', async () => {
+    const sealed = await seal('session', { v: 1 }, [A], 60);
+    assert.deepEqual(await unseal('session', sealed, [A], 60), { v: 1 });
+    const tail = sealed.lastIndexOf('*');
+    for (const at of [10, Math.floor(tail / 2), tail - 1]) {
+      const forged = sealed.slice(0, at) + (sealed[at] === 'A' ? 'B' : 'A') + sealed.slice(at + 1);
+      assert.equal(await unseal('session', forged, [A], 60), null, `changed at ${at} of ${sealed.length}`);
+    }
+    assert.equal(await unseal('session', `x${sealed.slice(1)}`, [A], 60), null);
+    assert.deepEqual(await unseal('session', sealed, [A], 60), { v: 1 }, 'the original still opens');
+  });
 });

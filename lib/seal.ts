@@ -39,25 +39,26 @@ export async function seal(purpose: SealPurpose, data: unknown, secrets: readonl
 /**
  * Opening a seal costs about 0.2 ms of CPU, and every request opens one or two (cookie, then the
  * Redis copy). A sealed string always opens to the same value until it expires, so recent results
- * are kept, keyed by purpose, secret list and the exact string (a Map lookup, no digest to compute).
- * Bounded in entries and in bytes (a value is about as large as its seal); only seals that opened
+ * are kept, keyed by purpose, secret list and the seal's last field (its HMAC, which differs
+ * between any two seals), and a hit must equal the whole string: a short key to hash, and no copy
+ * of a 4 KB cookie into a key on every request. Bounded in entries and in bytes (a value is about as large as its seal); only seals that opened
  * are kept, so strangers' garbage takes no room. Revocation is not affected: the stores decide
  * whether a session still exists; this only skips repeating the cryptography.
  */
 const RECENT_MAX = 5_000;
 const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 const RECENT_MS = 60_000;
-const cache = processWide('seal.recent', () => ({ entries: new Map<string, { value: unknown; until: number; bytes: number }>(), bytes: 0 }));
+const cache = processWide('seal.recent', () => ({ entries: new Map<string, { sealed: string; value: unknown; until: number; bytes: number }>(), bytes: 0 }));
 const recent = cache.entries;
-/** purpose + secret list → the map of opened seals by their exact string. */
-const recentKey = (purpose: SealPurpose, secrets: readonly string[], sealed: string) => `${purpose}\u0000${passwords(secrets).cacheKey}\u0000${sealed}`;
+const recentKey = (purpose: SealPurpose, secrets: readonly string[], sealed: string) =>
+  `${purpose}\u0000${passwords(secrets).cacheKey}\u0000${sealed.slice(sealed.lastIndexOf('*') + 1)}`;
 
 /** Iron's seal carries its own expiry (ms) in the sixth `*`-separated field. */
 const sealExpiry = (sealed: string) => Number(sealed.split('*', 6)[5]) || 0;
 
-function remember(key: string, value: unknown, until: number, bytes: number) {
+function remember(key: string, sealed: string, value: unknown, until: number, bytes: number) {
   forget(key);
-  recent.set(key, { value, until, bytes });
+  recent.set(key, { sealed, value, until, bytes });
   cache.bytes += bytes;
   while (recent.size > RECENT_MAX || cache.bytes > RECENT_MAX_BYTES) forget(recent.keys().next().value!);
 }
@@ -74,7 +75,7 @@ export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: r
   const key = recentKey(purpose, secrets, sealed);
   const now = Date.now();
   const hit = recent.get(key);
-  if (hit && hit.until > now) return hit.value as T;
+  if (hit && hit.sealed === sealed && hit.until > now) return hit.value as T;
   let value: T | null = null;
   try {
     const box = await unsealData<{ p?: string; d?: T }>(sealed, { password: passwords(secrets).unseal, ttl: Math.ceil(ttlSeconds) });
@@ -84,7 +85,7 @@ export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: r
   }
   if (value !== null) {
     const expiry = sealExpiry(sealed);
-    remember(key, value, Math.min(now + RECENT_MS, expiry || now + RECENT_MS), 2 * sealed.length + 256);
+    remember(key, sealed, value, Math.min(now + RECENT_MS, expiry || now + RECENT_MS), 2 * sealed.length + 256);
   }
   return value;
 }

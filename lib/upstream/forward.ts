@@ -48,6 +48,26 @@ const OUTCOME_OF_FAILURE: Record<Exclude<ForwardFailure, 'bad_request'>, Upstrea
   payload_too_large: 'too_large',
 };
 
+/**
+ * What `http.request(url, options)` would derive from the URL, as one plain object: Node's own
+ * conversion makes a prototype-less object, which V8 keeps in dictionary mode, and `ClientRequest`
+ * and the agent then read some thirty properties from it slowly on every request.
+ */
+function requestOptions(target: URL, method: string | undefined, headers: OutgoingHttpHeaders, agent: http.Agent | false): http.RequestOptions {
+  const { hostname, port, username, password } = target;
+  return {
+    protocol: target.protocol,
+    hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+    port: port === '' ? undefined : Number(port),
+    path: `${target.pathname}${target.search}`,
+    // Credentials written in UPSTREAMS, as Node sends them: Basic, unless Authorization is set.
+    auth: username || password ? `${decodeURIComponent(username)}:${decodeURIComponent(password)}` : undefined,
+    method,
+    headers,
+    agent,
+  };
+}
+
 export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOptions): void {
   const started = performance.now();
   const framing = requestFraming(req.headers);
@@ -67,11 +87,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
     return o.onFailure('payload_too_large');
   }
   const transport = o.target.protocol === 'https:' ? https : http;
-  const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: o.agents[o.target.protocol as keyof UpstreamAgents] });
+  const upstreamReq = transport.request(requestOptions(o.target, req.method, o.headers, o.agents[o.target.protocol as keyof UpstreamAgents]));
   let settled = false;
   // The socket's idle timeout starts only once the pool hands out a socket: bound the wait before.
-  const queued = setTimeout(() => fail('upstream_timeout'), o.timeoutMs);
-  upstreamReq.once('socket', () => clearTimeout(queued));
+  // A pooled connection that was free is handed out at once (`reusedSocket`): nothing to wait for.
+  const queued = upstreamReq.reusedSocket ? undefined : setTimeout(() => fail('upstream_timeout'), o.timeoutMs);
+  if (queued) upstreamReq.once('socket', () => clearTimeout(queued));
   const fail = (code: Exclude<ForwardFailure, 'bad_request'>, cause?: unknown) => {
     if (settled) return;
     settled = true;
@@ -106,6 +127,8 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
     upstreamReq.destroy();
   });
 
+  // No framing, no body (Node's parser reads the next bytes as the next request): nothing to stream.
+  if (framing.kind === 'none') return void upstreamReq.end();
   let received = 0;
   req.on('data', (chunk: Buffer) => {
     received += chunk.length;
@@ -137,7 +160,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
   const { requestId } = o.response;
   const transport = o.target.protocol === 'https:' ? https : http;
   const span = traceUpstreamCall(o.target, req.method, o.headers); // a span, and traceparent in o.headers, while tracing is on
-  const upstreamReq = transport.request(o.target, { method: req.method, headers: o.headers, agent: false });
+  const upstreamReq = transport.request(requestOptions(o.target, req.method, o.headers, false));
   let answered = false;
   const reject = (status: number, text: string) => {
     if (answered) return;
