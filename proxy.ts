@@ -13,7 +13,7 @@ import { basePathOf } from '@/lib/http/ingress';
 import { INGRESS_HEADER } from '@/lib/http/internal-headers';
 import { isNavigation } from '@/lib/http/navigation';
 import { readRequestPath } from '@/lib/http/request-path';
-import { errorResponse, finish } from '@/lib/http/responses';
+import { errorResponse, finish, withCookies } from '@/lib/http/responses';
 import { log } from '@/lib/log';
 import { gateRequest } from '@/lib/request-gate';
 
@@ -54,7 +54,7 @@ export async function proxy(request: NextRequest) {
     response = NextResponse.next();
   }
   // Safe here: this is not a rewrite, so these cookies go to the browser only.
-  for (const cookie of gate.setCookies) response.headers.append('Set-Cookie', cookie);
+  withCookies(response.headers, gate.setCookies);
   return response;
 }
 

@@ -57,7 +57,7 @@ describe('log redaction', () => {
   });
 
   const keys: Array<[string, boolean]> = [
-    ['authorization', true], ['Authorization', true], ['proxy-authorization', true], ['cookie', true], ['Cookie', true], ['cookies', true], ['set-cookie', true],
+    ['authorization', true], ['Authorization', true], ['proxy-authorization', true], ['cookie', true], ['Cookie', true], ['cookies', true], ['set-cookie', true], ['setCookies', true], ['set_cookie', true],
     ['access_token', true], ['refresh_token', true], ['id_token', true], ['logout_token', true], ['accessToken', true], ['x-auth-token', true], ['token', true],
     ['code', true], ['CODE', true], ['code_verifier', true], ['codeVerifier', true], ['client_secret', true], ['clientSecret', true], ['SESSION_SECRET', true],
     ['password', true], ['REDIS_PASSWORD', true], ['sentinelPassword', true], ['passwd', true], ['credentials', true], ['x-api-key', true], ['api_key', true],

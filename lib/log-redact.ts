@@ -15,10 +15,11 @@ export const REDACTED = '[redacted]';
  * Keys whose values never reach a log, case aside: anything containing `token` (`access_token`,
  * `logout_token`, `x-auth-token`), `secret` (`client_secret`, `clientSecret`), `password`,
  * `credential`, `assertion` (`client_assertion`) or `private key`; and exactly `authorization`,
- * `proxy-authorization`, `cookie`, `set-cookie`, an API key header, the OAuth authorization `code`
- * and its `code_verifier` (RFC 7636).
+ * `proxy-authorization`, `cookie`, `set-cookie` (also `setCookies`: the session layer's cookie values,
+ * whose `value` is a sealed session), an API key header, the OAuth authorization `code` and its
+ * `code_verifier` (RFC 7636).
  */
-export const SECRET_KEY = /token|secret|passw(or)?d|credential|assertion|private[-_]?key|^(proxy-)?authorization$|^(set-)?cookies?$|^(x-)?api[-_]?key$|^code([-_]?verifier)?$/i;
+export const SECRET_KEY = /token|secret|passw(or)?d|credential|assertion|private[-_]?key|^(proxy-)?authorization$|^(set[-_]?)?cookies?$|^(x-)?api[-_]?key$|^code([-_]?verifier)?$/i;
 
 /**
  * Values that are credentials whatever their key: an `Authorization` scheme and its credentials

@@ -6,7 +6,7 @@
  */
 import { gateOutcome, type GateOutcome } from './gate';
 import type { Gatehouse } from './gatehouse';
-import { cookieScope, parseCookies } from './http/cookies';
+import { cookieScope, parseCookies, type SetCookie } from './http/cookies';
 import { resolveSession } from './session/resolve';
 import { log } from './log';
 import type { Session } from './session/session';
@@ -32,7 +32,7 @@ export type GateAnswer = GateOutcome & {
   /** The valid session of this request, or null (also when the access rules refuse it). */
   session: Session | null;
   /** Cookies for the browser (a refreshed cookie session, a cleared cookie); never for an upstream. */
-  setCookies: string[];
+  setCookies: SetCookie[];
 };
 
 export async function gateRequest(gh: Gatehouse, r: GateInput): Promise<GateAnswer> {

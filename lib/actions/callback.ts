@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { RelyingPartyGatehouse } from '../gatehouse';
-import { cookieNames, expireCookie, overriddenBy } from '../http/cookies';
+import { cookieNames, expired, overriddenBy } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
 import { redirect } from '../http/responses';
 import { log } from '../log';
@@ -50,7 +50,7 @@ export async function callback(gh: RelyingPartyGatehouse, ctx: RequestContext): 
   const { config, relyingParty: rp } = gh;
   const loginId = loginIdFromState(ctx.query.get('state'));
   const tx = loginId ? await readLoginTransaction(ctx.cookies, loginId, config.cookiePrefix, config.session.secrets) : null;
-  const clearLogin = loginId && ctx.cookies.has(cookieNames(config.cookiePrefix).login(loginId)) ? [expireCookie(cookieNames(config.cookiePrefix).login(loginId), ctx.scope)] : [];
+  const clearLogin = loginId && ctx.cookies.has(cookieNames(config.cookiePrefix).login(loginId)) ? [expired(cookieNames(config.cookiePrefix).login(loginId), ctx.scope)] : [];
 
   if (!tx) {
     // A second tab finishing after the first one already logged in: nothing to do but go on.

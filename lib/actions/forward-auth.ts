@@ -15,7 +15,7 @@ import type { Gatehouse } from '../gatehouse';
 import { GatehouseError } from '../errors';
 import { unauthenticatedBody } from '../gate';
 import { homePath, type RequestContext } from '../http/context';
-import { errorResponse } from '../http/responses';
+import { errorResponse, withCookies } from '../http/responses';
 import { readRequestPath } from '../http/request-path';
 import { gateRequest } from '../request-gate';
 import { loginPath } from '../routes';
@@ -50,8 +50,7 @@ export async function forwardAuth(gh: Gatehouse, ctx: RequestContext): Promise<R
   if (gate.kind !== 'pass' || !gate.session) {
     // Not a navigation and a session required: 'unauthenticated' is the only other outcome.
     const loginUrl = gate.kind === 'unauthenticated' ? gate.loginUrl : loginPath(ctx.basePath, returnTo);
-    const headers = new Headers({ 'Content-Type': 'application/json; charset=utf-8', Location: loginUrl });
-    for (const cookie of gate.setCookies) headers.append('Set-Cookie', cookie);
+    const headers = withCookies(new Headers({ 'Content-Type': 'application/json; charset=utf-8', Location: loginUrl }), gate.setCookies);
     return new Response(unauthenticatedBody(loginUrl), { status: 401, headers });
   }
   const headers = new Headers({ Authorization: `Bearer ${gate.session.tokens.accessToken}` });
@@ -60,6 +59,5 @@ export async function forwardAuth(gh: Gatehouse, ctx: RequestContext): Promise<R
   }
   // A refreshed cookie session: the proxy may hand it on (nginx `auth_request_set`, Traefik
   // `addAuthCookiesToResponse`); with Redis there is nothing to hand on.
-  for (const cookie of gate.setCookies) headers.append('Set-Cookie', cookie);
-  return new Response(null, { status: 202, headers });
+  return new Response(null, { status: 202, headers: withCookies(headers, gate.setCookies) });
 }

@@ -5,6 +5,7 @@ import type { AccessDenial } from '../access-rules';
 import type { Config } from '../config';
 import { GatehouseError } from '../errors';
 import { loginPathOf, type RequestContext } from '../http/context';
+import type { SetCookie } from '../http/cookies';
 import { errorResponse, json } from '../http/responses';
 import { log } from '../log';
 import { metrics } from '../metrics';
@@ -19,14 +20,14 @@ export function refuseNonNavigation(ctx: RequestContext): Response | null {
 }
 
 /** Errors of interactive endpoints are shown to the person (page or ERROR_PATH). */
-export const showError = (config: Config, ctx: RequestContext, error: GatehouseError | ConstructorParameters<typeof GatehouseError>[0], retryTarget?: string, setCookies?: string[]) =>
+export const showError = (config: Config, ctx: RequestContext, error: GatehouseError | ConstructorParameters<typeof GatehouseError>[0], retryTarget?: string, setCookies?: readonly SetCookie[]) =>
   errorResponse(config, ctx, typeof error === 'string' ? new GatehouseError(error) : error, { html: true, retryTarget, setCookies });
 
 /**
  * SPEC §12: the IdP authenticated someone the access rules do not admit. No session is created;
  * the person sees the 403 page (or ERROR_PATH), with "try again" to log in as someone else.
  */
-export function refuseLogin(config: Config, ctx: RequestContext, reason: AccessDenial, retryTarget: string, setCookies: string[]): Response {
+export function refuseLogin(config: Config, ctx: RequestContext, reason: AccessDenial, retryTarget: string, setCookies: readonly SetCookie[]): Response {
   log.info('login refused by the access rules', { reason });
   metrics.logins.inc({ outcome: 'failure' });
   return showError(config, ctx, 'forbidden', retryTarget, setCookies);

@@ -7,6 +7,7 @@ import { GatehouseError } from '../errors';
 import type { Gatehouse, RelyingParty } from '../gatehouse';
 import { homePath, type RequestContext } from '../http/context';
 import { publicUrl } from '../http/ingress';
+import type { SetCookie } from '../http/cookies';
 import { redirect } from '../http/responses';
 import { log } from '../log';
 import { authorizationUrl, randomCodeVerifier, randomNonce, randomState, supportedOr } from '../oidc/flows';
@@ -80,7 +81,7 @@ export async function login(gh: Gatehouse, ctx: RequestContext): Promise<Respons
   if (valid && !loginRateLimiter.allow(session.id, ctx.now)) return showError(config, ctx, 'rate_limited', target);
 
   const prompt = ctx.query.get('prompt') ?? '';
-  const setCookies: string[] = [];
+  const setCookies: SetCookie[] = [];
   // SPEC §3: any prompt ends the current session first.
   if (PROMPTS.has(prompt) && lookup.state === 'found') setCookies.push(...(await rp.sessions.end(lookup, ctx.cookies, ctx.scope, { bestEffort: true })));
 

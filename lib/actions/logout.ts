@@ -3,10 +3,10 @@
  */
 import type { IdentityProvider } from '../config';
 import type { Gatehouse, RelyingPartyGatehouse } from '../gatehouse';
-import { cookieNames, expireCookie, serializeCookie } from '../http/cookies';
+import { cookie, cookieNames, expired, type SetCookie } from '../http/cookies';
 import { homePath, type RequestContext } from '../http/context';
 import { publicUrl } from '../http/ingress';
-import { redirect } from '../http/responses';
+import { redirect, withCookies } from '../http/responses';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { endSessionUrl, randomState } from '../oidc/flows';
@@ -29,7 +29,7 @@ const defaultAfterLogout = (gh: Gatehouse, ctx: RequestContext, provider: Identi
  * Ends this browser's session. `provider`: the session's identity provider, or with a single
  * provider that one even without a session (the IdP session may outlive ours).
  */
-async function endLocalSession(gh: RelyingPartyGatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: string[]; idToken?: string; provider?: IdentityProvider }> {
+async function endLocalSession(gh: RelyingPartyGatehouse, ctx: RequestContext, channel: string): Promise<{ setCookies: SetCookie[]; idToken?: string; provider?: IdentityProvider }> {
   const rp = gh.relyingParty;
   const lookup = await rp.sessions.lookup(ctx.cookies);
   const setCookies = await rp.sessions.end(lookup, ctx.cookies, ctx.scope);
@@ -64,7 +64,7 @@ export async function logout(gh: Gatehouse, ctx: RequestContext): Promise<Respon
   const endSession = oidc && endSessionUrl(oidc, { idTokenHint: idToken, postLogoutRedirectUri: publicUrl(ctx.ingress, ROUTES.logoutCallback), state: tx.state });
   if (!endSession) return redirect(remembered ?? defaultAfterLogout(gh, ctx, provider), setCookies);
   const sealed = await seal('logout', tx, gh.config.session.secrets, LOGOUT_TTL_SECONDS);
-  setCookies.push(serializeCookie(cookieNames(gh.config.cookiePrefix).logout, sealed, ctx.scope, LOGOUT_TTL_SECONDS));
+  setCookies.push(cookie(cookieNames(gh.config.cookiePrefix).logout, sealed, ctx.scope, LOGOUT_TTL_SECONDS));
   return redirect(endSession.href, setCookies);
 }
 
@@ -74,7 +74,7 @@ export async function logoutCallback(gh: RelyingPartyGatehouse, ctx: RequestCont
   const name = cookieNames(gh.config.cookiePrefix).logout;
   const sealed = ctx.cookies.get(name);
   const tx = sealed ? await unseal<LogoutTransaction>('logout', sealed, gh.config.session.secrets, LOGOUT_TTL_SECONDS) : null;
-  const clear = sealed ? [expireCookie(name, ctx.scope)] : [];
+  const clear = sealed ? [expired(name, ctx.scope)] : [];
   const state = ctx.query.get('state');
   if (tx?.redirect && state && state === tx.state) return redirect(redirectTarget(gh.config, tx.redirect, defaultTarget(gh.config, homePath(ctx))), clear);
   return redirect(defaultAfterLogout(gh, ctx, findProvider(gh.relyingParty, tx?.provider)), clear);
@@ -82,7 +82,5 @@ export async function logoutCallback(gh: RelyingPartyGatehouse, ctx: RequestCont
 
 export async function logoutLocal(gh: RelyingPartyGatehouse, ctx: RequestContext): Promise<Response> {
   const { setCookies } = await endLocalSession(gh, ctx, 'local');
-  const headers = new Headers();
-  for (const cookie of setCookies) headers.append('Set-Cookie', cookie);
-  return new Response(null, { status: 204, headers });
+  return new Response(null, { status: 204, headers: withCookies(new Headers(), setCookies) });
 }

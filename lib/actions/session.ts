@@ -5,6 +5,7 @@
 import { GatehouseError } from '../errors';
 import type { RelyingPartyGatehouse } from '../gatehouse';
 import type { RequestContext } from '../http/context';
+import type { SetCookie } from '../http/cookies';
 import { errorResponse, json } from '../http/responses';
 import type { SessionRefusal } from '../session/admission';
 import { current } from '../session/current';
@@ -17,7 +18,7 @@ async function noSessionFor(gh: RelyingPartyGatehouse, ctx: RequestContext, look
   return noSession(lookup.state === 'ended' ? await gh.relyingParty.sessions.end(lookup, ctx.cookies, ctx.scope) : []);
 }
 
-const noSession = (setCookies: string[] = []) => json(401, { error: 'unauthenticated', error_description: 'no session' }, setCookies);
+const noSession = (setCookies: readonly SetCookie[] = []) => json(401, { error: 'unauthenticated', error_description: 'no session' }, setCookies);
 
 /**
  * SPEC §12: a session this process refuses is not shown and not refreshed: 403 JSON when the

@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cookieNames, expireCookie, firstCookies, foreignCookieHeader, isOwnCookie, overriddenBy, parseCookies, serializeCookie, type CookieScope } from './cookies';
+import {
+  cookie,
+  cookieNames,
+  expired,
+  firstCookies,
+  foreignCookieHeader,
+  isOwnCookie,
+  overriddenBy,
+  parseCookies,
+  serializeSetCookie,
+  sessionCookieScope,
+  setCookieHeaders,
+  type CookieScope,
+  type SetCookie,
+} from './cookies';
 
 describe('cookieNames', () => {
   test('names under the prefix', () => {
@@ -94,40 +108,83 @@ describe('foreignCookieHeader', () => {
   }
 });
 
-describe('serializeCookie', () => {
+describe('Set-Cookie values', () => {
   const secureRoot: CookieScope = { prefix: 'gatehouse', path: '/', secure: true };
   const plainApp: CookieScope = { prefix: 'gatehouse', path: '/app', secure: false };
-  const cases: { name: string; input: [string, string, CookieScope, number?]; want: string }[] = [
-    { name: 'secure, with Max-Age', input: ['gatehouse.session', 'v', secureRoot, 3600], want: 'gatehouse.session=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=3600' },
-    { name: 'not secure on loopback http', input: ['gatehouse.session', 'v', plainApp, 60], want: 'gatehouse.session=v; Path=/app; HttpOnly; SameSite=Lax; Max-Age=60' },
-    { name: 'browser-session cookie without Max-Age', input: ['gatehouse.logout', 'v', secureRoot], want: 'gatehouse.logout=v; Path=/; HttpOnly; SameSite=Lax; Secure' },
-    { name: 'fractional Max-Age rounds down', input: ['a', 'v', secureRoot, 59.9], want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=59' },
-    { name: 'negative Max-Age is 0', input: ['a', 'v', secureRoot, -5], want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0' },
+  const ssoServer: CookieScope = { prefix: 'gatehouse', path: '/app', secure: true, sessionName: 'example.sso', sessionDomain: 'example.com' };
+
+  // The exact bytes a browser gets: attribute order and spelling are pinned here.
+  const wire: { name: string; input: SetCookie; want: string }[] = [
+    { name: 'plain', input: { name: 'a', value: 'v', path: '/app', secure: false }, want: 'a=v; Path=/app; HttpOnly; SameSite=Lax' },
+    { name: 'with domain', input: { name: 'example.sso', value: 'v', path: '/', domain: 'example.com', secure: false }, want: 'example.sso=v; Path=/; HttpOnly; SameSite=Lax; Domain=example.com' },
+    { name: 'secure', input: { name: 'a', value: 'v', path: '/', secure: true }, want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Secure' },
+    { name: 'max-age', input: { name: 'a', value: 'v', path: '/', secure: false, maxAge: 3600 }, want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600' },
+    {
+      name: 'domain, secure and max-age together',
+      input: { name: 'example.sso', value: 'Fe26.2*1*a*b~2', path: '/', domain: 'example.com', secure: true, maxAge: 60 },
+      want: 'example.sso=Fe26.2*1*a*b~2; Path=/; HttpOnly; SameSite=Lax; Domain=example.com; Secure; Max-Age=60',
+    },
+    {
+      name: 'expired',
+      input: { name: 'gatehouse.session.2', value: '', path: '/app', secure: true, maxAge: 0 },
+      want: 'gatehouse.session.2=; Path=/app; HttpOnly; SameSite=Lax; Secure; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    },
   ];
-  for (const { name, input, want } of cases) {
-    test(name, () => {
-      assert.equal(serializeCookie(...input), want);
+  for (const { name, input, want } of wire) {
+    test(`serializeSetCookie: ${name}`, () => {
+      assert.equal(serializeSetCookie(input), want);
     });
   }
 
-  test('expireCookie clears the value with Max-Age=0 and a past Expires, same scope', () => {
-    assert.equal(
-      expireCookie('gatehouse.session.2', plainApp),
-      'gatehouse.session.2=; Path=/app; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    );
-    assert.match(expireCookie('x', secureRoot), /; Secure; /);
+  const made: { name: string; input: SetCookie; want: string }[] = [
+    { name: 'secure, with Max-Age', input: cookie('gatehouse.session', 'v', secureRoot, 3600), want: 'gatehouse.session=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=3600' },
+    { name: 'not secure on loopback http', input: cookie('gatehouse.session', 'v', plainApp, 60), want: 'gatehouse.session=v; Path=/app; HttpOnly; SameSite=Lax; Max-Age=60' },
+    { name: 'browser-session cookie without Max-Age', input: cookie('gatehouse.logout', 'v', secureRoot), want: 'gatehouse.logout=v; Path=/; HttpOnly; SameSite=Lax; Secure' },
+    { name: 'fractional Max-Age rounds down', input: cookie('a', 'v', secureRoot, 59.9), want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=59' },
+    { name: 'negative Max-Age is 0', input: cookie('a', 'v', secureRoot, -5), want: 'a=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0' },
+    {
+      name: 'the SSO server\'s session cookie: its domain and /',
+      input: cookie('example.sso', 'v', sessionCookieScope(ssoServer), 60),
+      want: 'example.sso=v; Path=/; HttpOnly; SameSite=Lax; Domain=example.com; Secure; Max-Age=60',
+    },
+    {
+      name: 'expired: empty, Max-Age=0 and a past Expires, same scope',
+      input: expired('gatehouse.session.2', plainApp),
+      want: 'gatehouse.session.2=; Path=/app; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    },
+  ];
+  for (const { name, input, want } of made) {
+    test(`cookie()/expired(): ${name}`, () => {
+      assert.equal(serializeSetCookie(input), want);
+    });
+  }
+
+  test('cookie() and expired() are plain values of the scope', () => {
+    assert.deepEqual(cookie('gatehouse.login.abc', 'sealed', plainApp, 3600), { name: 'gatehouse.login.abc', value: 'sealed', path: '/app', secure: false, maxAge: 3600 });
+    assert.deepEqual(expired('gatehouse.session', secureRoot), { name: 'gatehouse.session', value: '', path: '/', secure: true, maxAge: 0 });
+    // The session cookie's own scope only: a login cookie on an SSO server stays on the ingress path.
+    assert.deepEqual(cookie('gatehouse.login.abc', 'v', ssoServer), { name: 'gatehouse.login.abc', value: 'v', path: '/app', secure: true });
+  });
+
+  test('setCookieHeaders serialises each, in order', () => {
+    assert.deepEqual(setCookieHeaders([cookie('a', '1', plainApp), expired('b', plainApp)]), [
+      'a=1; Path=/app; HttpOnly; SameSite=Lax',
+      'b=; Path=/app; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    ]);
+    assert.deepEqual(setCookieHeaders([]), []);
   });
 
   test('round trip through parseCookies', () => {
-    const header = serializeCookie('gatehouse.session', 'Fe26.2*1*a*b~2', secureRoot, 10);
+    const header = serializeSetCookie(cookie('gatehouse.session', 'Fe26.2*1*a*b~2', secureRoot, 10));
     assert.equal(parseCookies(header.split('; ')[0]).get('gatehouse.session'), 'Fe26.2*1*a*b~2');
   });
 });
 
 describe('overriddenBy', () => {
   test('keeps one Set-Cookie per name, the later one', () => {
-    const earlier = ['gatehouse.session=; Max-Age=0', 'gatehouse.session.1=; Max-Age=0', 'other=1'];
-    const later = ['gatehouse.session=new; Path=/'];
-    assert.deepEqual(overriddenBy(earlier, later), ['gatehouse.session.1=; Max-Age=0', 'other=1', 'gatehouse.session=new; Path=/']);
+    const scope: CookieScope = { prefix: 'gatehouse', path: '/', secure: true };
+    const earlier = [expired('gatehouse.session', scope), expired('gatehouse.session.1', scope), cookie('other', '1', scope)];
+    const later = [cookie('gatehouse.session', 'new', scope, 60)];
+    assert.deepEqual(overriddenBy(earlier, later), [expired('gatehouse.session.1', scope), cookie('other', '1', scope), cookie('gatehouse.session', 'new', scope, 60)]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Cookie names, parsing and `Set-Cookie` serialisation (SPEC §2 `COOKIE_PREFIX`, §5 "Cookies").
+ * Cookie names, parsing, and Gatehouse's own `Set-Cookie`s as values with their one serialisation
+ * (SPEC §2 `COOKIE_PREFIX`, §5 "Cookies").
  * Names live here only; nothing else spells them out.
  */
 export interface CookieScope {
@@ -98,24 +99,61 @@ export function foreignCookieHeader(header: string | undefined, prefix: string, 
   return kept.length > 0 ? kept.join('; ') : undefined;
 }
 
-const setCookieName = (header: string) => header.slice(0, header.indexOf('='));
+/**
+ * One `Set-Cookie` of Gatehouse's own, as a value: what is set, for which path and domain, and for
+ * how long. It stays a value through the session layer, the actions and the gate; the edge that
+ * writes the answer serialises it ({@link serializeSetCookie}), once. Every cookie is `HttpOnly`
+ * and `SameSite=Lax` (SPEC §5), so those are not fields.
+ */
+export interface SetCookie {
+  name: string;
+  value: string;
+  path: string;
+  domain?: string;
+  secure: boolean;
+  /** Whole seconds, never negative; absent for a cookie that lasts as long as the browser session. */
+  maxAge?: number;
+}
+
+/** A cookie set in this scope, for `maxAgeSeconds` (rounded down, at least 0) when given. */
+export function cookie(name: string, value: string, scope: CookieScope, maxAgeSeconds?: number): SetCookie {
+  return {
+    name,
+    value,
+    path: scope.path,
+    ...(scope.domain ? { domain: scope.domain } : {}),
+    secure: scope.secure,
+    ...(maxAgeSeconds !== undefined ? { maxAge: Math.max(0, Math.floor(maxAgeSeconds)) } : {}),
+  };
+}
+
+/** The cookie of that name removed from the browser: empty, `Max-Age=0`, in the scope it was set with. */
+export const expired = (name: string, scope: CookieScope): SetCookie => cookie(name, '', scope, 0);
+
+/** An expired cookie also carries a past `Expires`, for browsers that ignore `Max-Age`. */
+const isExpired = (c: SetCookie) => c.value === '' && c.maxAge === 0;
+
+/**
+ * The `Set-Cookie` header of a value (RFC 6265 §4.1), attributes in a fixed order:
+ * `name=value; Path; HttpOnly; SameSite=Lax[; Domain][; Secure][; Max-Age][; Expires]`.
+ */
+export function serializeSetCookie(c: SetCookie): string {
+  const parts = [`${c.name}=${c.value}`, `Path=${c.path}`, 'HttpOnly', 'SameSite=Lax'];
+  if (c.domain) parts.push(`Domain=${c.domain}`);
+  if (c.secure) parts.push('Secure');
+  if (c.maxAge !== undefined) parts.push(`Max-Age=${c.maxAge}`);
+  if (isExpired(c)) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  return parts.join('; ');
+}
+
+/** The `Set-Cookie` header values of an answer: what every edge writes, in order. */
+export const setCookieHeaders = (cookies: readonly SetCookie[]): string[] => cookies.map(serializeSetCookie);
 
 /**
  * `earlier` followed by `later`, minus the entries of `earlier` that `later` sets again: one
  * `Set-Cookie` per name, so no browser has to guess which of two wins.
  */
-export function overriddenBy(earlier: readonly string[], later: readonly string[]): string[] {
-  const replaced = new Set(later.map(setCookieName));
-  return [...earlier.filter((header) => !replaced.has(setCookieName(header))), ...later];
+export function overriddenBy(earlier: readonly SetCookie[], later: readonly SetCookie[]): SetCookie[] {
+  const replaced = new Set(later.map((c) => c.name));
+  return [...earlier.filter((c) => !replaced.has(c.name)), ...later];
 }
-
-export function serializeCookie(name: string, value: string, scope: CookieScope, maxAgeSeconds?: number): string {
-  const parts = [`${name}=${value}`, `Path=${scope.path}`, 'HttpOnly', 'SameSite=Lax'];
-  if (scope.domain) parts.push(`Domain=${scope.domain}`);
-  if (scope.secure) parts.push('Secure');
-  if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`);
-  return parts.join('; ');
-}
-
-export const expireCookie = (name: string, scope: CookieScope) =>
-  `${serializeCookie(name, '', scope, 0)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`;

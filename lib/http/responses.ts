@@ -1,23 +1,25 @@
 /**
  * Turns action results into `Response`s: redirects, JSON, and the one mapping from errors to what
- * a browser or a script sees (SPEC §7).
+ * a browser or a script sees (SPEC §7). The web edge: Gatehouse's cookies are serialised here.
  */
 import type { Config } from '../config';
 import { ERRORS, type GatehouseError } from '../errors';
 import { log } from '../log';
 import { homePath, loginPathOf, type RequestContext } from './context';
+import { setCookieHeaders, type SetCookie } from './cookies';
 import { renderErrorPage } from './error-page';
 
-function withCookies(headers: Headers, setCookies: readonly string[]) {
-  for (const cookie of setCookies) headers.append('Set-Cookie', cookie);
+/** Appends one `Set-Cookie` per cookie to web `Headers` (a route handler's or proxy.ts's answer); returns them. */
+export function withCookies(headers: Headers, setCookies: readonly SetCookie[]): Headers {
+  for (const header of setCookieHeaders(setCookies)) headers.append('Set-Cookie', header);
   return headers;
 }
 
-export function redirect(location: string, setCookies: readonly string[] = []): Response {
+export function redirect(location: string, setCookies: readonly SetCookie[] = []): Response {
   return new Response(null, { status: 302, headers: withCookies(new Headers({ Location: location }), setCookies) });
 }
 
-export function json(status: number, body: unknown, setCookies: readonly string[] = []): Response {
+export function json(status: number, body: unknown, setCookies: readonly SetCookie[] = []): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: withCookies(new Headers({ 'Content-Type': 'application/json; charset=utf-8' }), setCookies),
@@ -29,7 +31,7 @@ export interface ErrorOptions {
   html: boolean;
   /** Where "try again" should finally land. */
   retryTarget?: string;
-  setCookies?: readonly string[];
+  setCookies?: readonly SetCookie[];
 }
 
 /**
@@ -39,9 +41,9 @@ export interface ErrorOptions {
  */
 export interface ErrorAnswer {
   status: number;
-  /** Without `Set-Cookie`: those are in `setCookies`. */
+  /** Without `Set-Cookie`: those are in `setCookies`, as values the writer serialises. */
   headers: Record<string, string>;
-  setCookies: readonly string[];
+  setCookies: readonly SetCookie[];
   body: string;
 }
 

@@ -4,7 +4,7 @@
  * `state`, which tells the callback which cookie belongs to it.
  */
 import { randomBytes } from 'node:crypto';
-import { cookieNames, expireCookie, serializeCookie, type CookieScope } from '../http/cookies';
+import { cookie, cookieNames, expired, type CookieScope, type SetCookie } from '../http/cookies';
 import { seal, unseal } from '../seal';
 
 export interface LoginTransaction {
@@ -37,13 +37,13 @@ export function loginIdFromState(state: string | null): string | null {
 }
 
 /** The new attempt's cookie, plus expiry of the oldest pending attempts beyond the bound. */
-export async function loginCookies(tx: LoginTransaction, loginId: string, existing: Map<string, string>, scope: CookieScope, secrets: readonly string[]): Promise<string[]> {
+export async function loginCookies(tx: LoginTransaction, loginId: string, existing: Map<string, string>, scope: CookieScope, secrets: readonly string[]): Promise<SetCookie[]> {
   const names = cookieNames(scope.prefix);
   const pending = [...existing.keys()].filter((name) => name.startsWith(names.loginPrefix));
   // Browsers send cookies oldest first (same path), so the first ones are the stalest attempts.
   const stale = pending.slice(0, Math.max(0, pending.length - MAX_PENDING_LOGINS));
   const sealed = await seal('login', tx, secrets, LOGIN_TTL_SECONDS);
-  return [...stale.map((name) => expireCookie(name, scope)), serializeCookie(names.login(loginId), sealed, scope, LOGIN_TTL_SECONDS)];
+  return [...stale.map((name) => expired(name, scope)), cookie(names.login(loginId), sealed, scope, LOGIN_TTL_SECONDS)];
 }
 
 export async function readLoginTransaction(cookies: Map<string, string>, loginId: string, prefix: string, secrets: readonly string[]): Promise<LoginTransaction | null> {

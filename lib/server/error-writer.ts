@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError, type ErrorCode } from '../errors';
 import type { Gatehouse } from '../gatehouse';
 import { createContext } from '../http/context';
+import { setCookieHeaders, type SetCookie } from '../http/cookies';
 import { errorAnswer } from '../http/responses';
 import { endLingering } from './node-http';
 
@@ -20,7 +21,7 @@ export interface ErrorPlace {
   ingressIndex?: number;
   cause?: unknown;
   /** Cookies the answer must still carry (a cleared or refreshed session cookie). */
-  setCookies?: readonly string[];
+  setCookies?: readonly SetCookie[];
 }
 
 /**
@@ -48,7 +49,7 @@ function writeErrorNow(gh: Gatehouse, req: IncomingMessage, res: ServerResponse,
     'Cache-Control': 'no-store',
     'X-Request-Id': place.requestId,
     'Content-Length': String(Buffer.byteLength(answer.body)),
-    ...(answer.setCookies.length > 0 ? { 'Set-Cookie': [...answer.setCookies] } : {}),
+    ...(answer.setCookies.length > 0 ? { 'Set-Cookie': setCookieHeaders(answer.setCookies) } : {}),
   });
   endLingering(res, answer.body);
 }

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamRoute } from '../config';
 import type { Gatehouse } from '../gatehouse';
 import { unauthenticatedBody } from '../gate';
+import { setCookieHeaders, type SetCookie } from '../http/cookies';
 import { isNavigation } from '../http/navigation';
 import { log } from '../log';
 import { gateRequest, type GateAnswer, type GateInput } from '../request-gate';
@@ -45,9 +46,9 @@ function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, gate
 }
 
 /** How an upstream's answer is made safe for the browser (lib/upstream/response-headers.ts). */
-const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCookies: string[]): BrowserResponseOptions => ({
+const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCookies: readonly SetCookie[]): BrowserResponseOptions => ({
   requestId: r.requestId,
-  setCookies,
+  setCookies: setCookieHeaders(setCookies),
   ownCookies: { prefix: gh.config.cookiePrefix, sessionName: gh.config.sso?.sessionCookieName },
   mapping: { ingress: r.ingress.ingress, routes: [upstream, ...gh.config.upstreams.filter((other) => other !== upstream)] },
 });
@@ -59,12 +60,12 @@ function writeGateRefusal(gh: Gatehouse, req: IncomingMessage, res: ServerRespon
     return writeError(gh, req, res, 'forbidden', { requestId: r.requestId, ingressIndex: r.ingress.index, setCookies: gate.setCookies });
   }
   if (gate.kind === 'login') {
-    res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
+    res.writeHead(302, { Location: gate.location, 'Content-Length': '0', 'Cache-Control': 'no-store', 'Set-Cookie': setCookieHeaders(gate.setCookies) });
     return endLingering(res);
   }
   req.resume();
   const body = unauthenticatedBody(gate.loginUrl);
-  res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(body)), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': gate.setCookies });
+  res.writeHead(401, { Location: gate.loginUrl, 'Content-Length': String(Buffer.byteLength(body)), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Set-Cookie': setCookieHeaders(gate.setCookies) });
   endLingering(res, body);
 }
 

@@ -5,7 +5,7 @@
  * replayed. The old refresh token is kept when none comes back; `invalid_grant` ends the session;
  * any other failure keeps the old tokens until they expire.
  */
-import type { CookieScope } from '../http/cookies';
+import type { CookieScope, SetCookie } from '../http/cookies';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { cooldownEndsAt, type Session, type Tokens } from './session';
@@ -13,9 +13,9 @@ import type { Sessions } from './sessions';
 import type { CookiePayload, SessionLock } from './store';
 
 export type RefreshOutcome =
-  | { status: 'refreshed' | 'unchanged'; session: Session; payload: CookiePayload; setCookies: string[] }
+  | { status: 'refreshed' | 'unchanged'; session: Session; payload: CookiePayload; setCookies: SetCookie[] }
   /** The IdP rejected the refresh token: the session is over. */
-  | { status: 'ended'; setCookies: string[] };
+  | { status: 'ended'; setCookies: SetCookie[] };
 
 /** Calls the IdP: `rejected` means the grant is dead, `unavailable` means try again later. */
 export type RefreshGrant = (tokens: Tokens, session: Session) => Promise<{ ok: true; tokens: Tokens } | { ok: false; reason: 'rejected' | 'unavailable' }>;

@@ -33,10 +33,7 @@ const session: Session = {
 async function serverCookies(): Promise<Map<string, string>> {
   const server = new Sessions(settings, new CookieSessionStore(settings.maxLifetimeMs));
   const { setCookies } = await server.create(session, new Map(), scope);
-  return new Map(setCookies.map((header) => {
-    const pair = header.split(';', 1)[0];
-    return [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
-  }));
+  return new Map(setCookies.map((c) => [c.name, c.value]));
 }
 
 /**

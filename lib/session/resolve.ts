@@ -2,7 +2,7 @@
  * The session of one request, ready to use (SPEC §4 item 1): read, replaced by newer tokens this
  * process already has, refreshed when due, and marked as used for the inactivity timeout.
  */
-import type { CookieScope } from '../http/cookies';
+import type { CookieScope, SetCookie } from '../http/cookies';
 import type { Gatehouse } from '../gatehouse';
 import { log } from '../log';
 import type { SessionRefusal } from './admission';
@@ -17,7 +17,7 @@ export interface ResolvedSession {
   session: Session | null;
   payload: CookiePayload | null;
   /** Cookies the browser must receive (a refreshed cookie session, or a cleared cookie). */
-  setCookies: string[];
+  setCookies: SetCookie[];
   /** A stored session this process refuses (lib/session/admission.ts); `session` is then null. */
   refused?: SessionRefusal | null;
 }
@@ -38,7 +38,7 @@ export async function resolveSession(gh: Gatehouse, cookies: Map<string, string>
   if (found.session === null) return { lookup, session: null, payload: null, setCookies: [] };
   let { session } = found;
   let { payload } = found.lookup;
-  let setCookies: string[] = [];
+  let setCookies: SetCookie[] = [];
   // Newer tokens than the cookie's: the browser gets a cookie with them.
   let dirty = session !== found.lookup.session;
   // Refused or not valid: never refreshed (a refused person's tokens are not renewed at the IdP).

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { parseCookies, type CookieScope } from '../http/cookies';
+import { parseCookies, serializeSetCookie, type CookieScope, type SetCookie } from '../http/cookies';
 import { seal } from '../seal';
 import { clearSessionCookie, MAX_CHUNKS, readSessionCookie, writeSessionCookie } from './session-cookie';
 import type { Session } from './session';
@@ -28,21 +28,19 @@ function inline(tokenChars: number): CookiePayload {
   return { t: 'inline', s: session };
 }
 
-/** What the browser would send back after storing the `Set-Cookie` values. */
-function jarFrom(setCookies: string[], previous = new Map<string, string>()): Map<string, string> {
+/** What the browser would send back after storing these cookies. */
+function jarFrom(setCookies: SetCookie[], previous = new Map<string, string>()): Map<string, string> {
   const jar = new Map(previous);
-  for (const header of setCookies) {
-    const [pair, ...attributes] = header.split('; ');
-    const eq = pair.indexOf('=');
-    const name = pair.slice(0, eq);
-    if (attributes.includes('Max-Age=0')) jar.delete(name);
-    else jar.set(name, pair.slice(eq + 1));
+  for (const c of setCookies) {
+    if (c.maxAge === 0) jar.delete(c.name);
+    else jar.set(c.name, c.value);
   }
   return jar;
 }
 
-const names = (setCookies: string[]) => setCookies.map((c) => c.slice(0, c.indexOf('=')));
-const expired = (setCookies: string[]) => names(setCookies.filter((c) => c.includes('Max-Age=0')));
+const isExpired = (c: SetCookie) => c.maxAge === 0;
+const names = (setCookies: SetCookie[]) => setCookies.map((c) => c.name);
+const expired = (setCookies: SetCookie[]) => names(setCookies.filter(isExpired));
 
 /** Counts lookups, to show how much of a request's cookies the reader touches. */
 class CountingMap extends Map<string, string> {
@@ -56,25 +54,25 @@ class CountingMap extends Map<string, string> {
 describe('session cookie', () => {
   test('a small session is one cookie and reads back', async () => {
     const payload: CookiePayload = { t: 'ticket', id: 'abc', key: 'k'.repeat(43) };
-    const headers = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
-    assert.deepEqual(names(headers), ['gatehouse.session']);
-    assert.match(headers[0], /; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=3600$/);
-    assert.deepEqual(await readSessionCookie(jarFrom(headers), 'gatehouse', SECRETS, TTL), payload);
+    const cookies = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
+    assert.deepEqual(names(cookies), ['gatehouse.session']);
+    assert.match(serializeSetCookie(cookies[0]), /; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=3600$/);
+    assert.deepEqual(await readSessionCookie(jarFrom(cookies), 'gatehouse', SECRETS, TTL), payload);
   });
 
   test('a big inline session splits into numbered chunks that each fit a browser cookie, and reads back', async () => {
     const payload = inline(9_000);
-    const headers = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
-    assert.ok(headers.length >= 3, `${headers.length} chunks`);
-    assert.deepEqual(names(headers), ['gatehouse.session', ...headers.slice(1).map((_, i) => `gatehouse.session.${i + 1}`)]);
-    for (const header of headers) assert.ok(Buffer.byteLength(header) <= 4_096, `${Buffer.byteLength(header)} bytes`);
-    assert.deepEqual(await readSessionCookie(jarFrom(headers), 'gatehouse', SECRETS, TTL), payload);
+    const cookies = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
+    assert.ok(cookies.length >= 3, `${cookies.length} chunks`);
+    assert.deepEqual(names(cookies), ['gatehouse.session', ...cookies.slice(1).map((_, i) => `gatehouse.session.${i + 1}`)]);
+    for (const header of cookies.map(serializeSetCookie)) assert.ok(Buffer.byteLength(header) <= 4_096, `${Buffer.byteLength(header)} bytes`);
+    assert.deepEqual(await readSessionCookie(jarFrom(cookies), 'gatehouse', SECRETS, TTL), payload);
   });
 
   test('chunks read back through a real Cookie header', async () => {
     const payload = inline(9_000);
-    const headers = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
-    const cookieHeader = ['theme=dark', ...[...jarFrom(headers)].map(([n, v]) => `${n}=${v}`), 'lang=nb'].join('; ');
+    const cookies = await writeSessionCookie(payload, new Map(), scope, SECRETS, TTL);
+    const cookieHeader = ['theme=dark', ...[...jarFrom(cookies)].map(([n, v]) => `${n}=${v}`), 'lang=nb'].join('; ');
     assert.deepEqual(await readSessionCookie(parseCookies(cookieHeader), 'gatehouse', SECRETS, TTL), payload);
   });
 
@@ -85,10 +83,10 @@ describe('session cookie', () => {
 
     const smallPayload = inline(4_000);
     const small = await writeSessionCookie(smallPayload, browser, scope, SECRETS, TTL);
-    const written = small.filter((c) => !c.includes('Max-Age=0'));
+    const written = small.filter((c) => !isExpired(c));
     assert.equal(written.length, 2);
     assert.deepEqual(expired(small), big.slice(2).map((_, i) => `gatehouse.session.${i + 2}`));
-    for (const header of small.filter((c) => c.includes('Max-Age=0'))) assert.match(header, /; Path=\/; .*Expires=Thu, 01 Jan 1970/);
+    for (const c of small.filter(isExpired)) assert.match(serializeSetCookie(c), /; Path=\/; .*Expires=Thu, 01 Jan 1970/);
 
     const after = jarFrom(small, browser);
     assert.deepEqual([...after.keys()].sort(), ['gatehouse.session', 'gatehouse.session.1']);
@@ -97,10 +95,10 @@ describe('session cookie', () => {
 
   test('going back to one cookie expires every previous chunk', async () => {
     const browser = jarFrom(await writeSessionCookie(inline(9_000), new Map(), scope, SECRETS, TTL));
-    const headers = await writeSessionCookie({ t: 'ticket', id: 'x', key: 'y' }, browser, scope, SECRETS, TTL);
-    assert.deepEqual(names(headers.filter((c) => !c.includes('Max-Age=0'))), ['gatehouse.session']);
-    assert.deepEqual(expired(headers), [...browser.keys()].filter((n) => n !== 'gatehouse.session'));
-    assert.deepEqual(await readSessionCookie(jarFrom(headers, browser), 'gatehouse', SECRETS, TTL), { t: 'ticket', id: 'x', key: 'y' });
+    const cookies = await writeSessionCookie({ t: 'ticket', id: 'x', key: 'y' }, browser, scope, SECRETS, TTL);
+    assert.deepEqual(names(cookies.filter((c) => !isExpired(c))), ['gatehouse.session']);
+    assert.deepEqual(expired(cookies), [...browser.keys()].filter((n) => n !== 'gatehouse.session'));
+    assert.deepEqual(await readSessionCookie(jarFrom(cookies, browser), 'gatehouse', SECRETS, TTL), { t: 'ticket', id: 'x', key: 'y' });
   });
 
   test('more than MAX_CHUNKS present: only MAX_CHUNKS are read, and the session still reads', async () => {
@@ -137,17 +135,17 @@ describe('session cookie', () => {
   test('a session that fills exactly MAX_CHUNKS ignores a chunk beyond the bound', async () => {
     // Find a token size that needs exactly MAX_CHUNKS chunks.
     let payload: CookiePayload | null = null;
-    let headers: string[] = [];
+    let cookies: SetCookie[] = [];
     for (let chars = 18_000; chars < 30_000; chars += 500) {
       const candidate = inline(chars);
-      headers = await writeSessionCookie(candidate, new Map(), scope, SECRETS, TTL);
-      if (headers.length === MAX_CHUNKS) {
+      cookies = await writeSessionCookie(candidate, new Map(), scope, SECRETS, TTL);
+      if (cookies.length === MAX_CHUNKS) {
         payload = candidate;
         break;
       }
     }
     assert.ok(payload, 'a payload of exactly MAX_CHUNKS chunks');
-    const jar = jarFrom(headers);
+    const jar = jarFrom(cookies);
     jar.set(`gatehouse.session.${MAX_CHUNKS}`, 'garbage');
     assert.deepEqual(await readSessionCookie(jar, 'gatehouse', SECRETS, TTL), payload);
   });
@@ -197,9 +195,9 @@ describe('session cookie', () => {
     const appScope: CookieScope = { prefix: 'gh', path: '/app', secure: false };
     const jar = jarFrom(await writeSessionCookie(inline(9_000), new Map(), appScope, SECRETS, TTL));
     jar.set('other', 'x');
-    const headers = clearSessionCookie(jar, appScope);
-    assert.deepEqual(names(headers), [...jar.keys()].filter((n) => n.startsWith('gh.session')));
-    for (const header of headers) {
+    const cookies = clearSessionCookie(jar, appScope);
+    assert.deepEqual(names(cookies), [...jar.keys()].filter((n) => n.startsWith('gh.session')));
+    for (const header of cookies.map(serializeSetCookie)) {
       assert.match(header, /^gh\.session(\.\d+)?=; Path=\/app; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT$/);
     }
   });

@@ -3,7 +3,7 @@
  * `<prefix>.session.1`, … when it outgrows one cookie. Reading stops at `MAX_CHUNKS`, so a request
  * carrying thousands of chunks costs no more than a normal one.
  */
-import { cookieNames, expireCookie, serializeCookie, sessionCookieScope, type CookieScope } from '../http/cookies';
+import { cookie, cookieNames, expired, sessionCookieScope, type CookieScope, type SetCookie } from '../http/cookies';
 import { seal, unseal } from '../seal';
 import type { CookiePayload } from './store';
 
@@ -34,25 +34,25 @@ export async function writeSessionCookie(
   requestScope: CookieScope,
   secrets: readonly string[],
   ttlSeconds: number,
-): Promise<string[]> {
+): Promise<SetCookie[]> {
   const scope = sessionCookieScope(requestScope);
   const names = cookieNames(scope.prefix, scope.sessionName);
   const sealed = await seal('session', payload, secrets, ttlSeconds);
   const chunks = sealed.match(new RegExp(`.{1,${CHUNK_SIZE}}`, 'g')) ?? [];
   if (chunks.length > MAX_CHUNKS) throw new Error(`session cookie needs ${chunks.length} chunks (max ${MAX_CHUNKS}): configure Redis`);
-  const headers = chunks.map((chunk, n) => serializeCookie(n === 0 ? names.session : names.sessionChunk(n), chunk, scope, ttlSeconds));
+  const cookies = chunks.map((chunk, n) => cookie(n === 0 ? names.session : names.sessionChunk(n), chunk, scope, ttlSeconds));
   for (let n = Math.max(1, chunks.length); n < MAX_CHUNKS; n++) {
-    if (existing.has(names.sessionChunk(n))) headers.push(expireCookie(names.sessionChunk(n), scope));
+    if (existing.has(names.sessionChunk(n))) cookies.push(expired(names.sessionChunk(n), scope));
   }
-  return headers;
+  return cookies;
 }
 
-export function clearSessionCookie(existing: Map<string, string>, requestScope: CookieScope): string[] {
+export function clearSessionCookie(existing: Map<string, string>, requestScope: CookieScope): SetCookie[] {
   const scope = sessionCookieScope(requestScope);
   const names = cookieNames(scope.prefix, scope.sessionName);
-  const headers = [expireCookie(names.session, scope)];
+  const cookies = [expired(names.session, scope)];
   for (let n = 1; n < MAX_CHUNKS; n++) {
-    if (existing.has(names.sessionChunk(n))) headers.push(expireCookie(names.sessionChunk(n), scope));
+    if (existing.has(names.sessionChunk(n))) cookies.push(expired(names.sessionChunk(n), scope));
   }
-  return headers;
+  return cookies;
 }

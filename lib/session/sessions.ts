@@ -3,7 +3,7 @@
  * store holds new sessions; the cookie store is always there to read inline sessions and to take
  * new logins while Redis is down.
  */
-import type { CookieScope } from '../http/cookies';
+import type { CookieScope, SetCookie } from '../http/cookies';
 import { log } from '../log';
 import { metrics } from '../metrics';
 import { CookieSessionStore } from './cookie-store';
@@ -91,7 +91,7 @@ export class Sessions {
   }
 
   /** Stores a new session; falls back to the cookie store when Redis cannot take it (SPEC §5). */
-  async create(session: Session, cookies: Map<string, string>, scope: CookieScope): Promise<{ setCookies: string[]; store: 'redis' | 'cookie' }> {
+  async create(session: Session, cookies: Map<string, string>, scope: CookieScope): Promise<{ setCookies: SetCookie[]; store: 'redis' | 'cookie' }> {
     let payload: CookiePayload;
     let store = this.stores[0];
     try {
@@ -111,7 +111,7 @@ export class Sessions {
    * none for a Redis session (its ticket does not change), or `null` when the session ended
    * meanwhile or another replica stored newer tokens: nothing was written (SessionStore.update).
    */
-  async save(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<{ payload: CookiePayload; setCookies: string[] } | null> {
+  async save(session: Session, payload: CookiePayload, cookies: Map<string, string>, scope: CookieScope): Promise<{ payload: CookiePayload; setCookies: SetCookie[] } | null> {
     const store = this.storeFor(payload) ?? this.cookieStore;
     const next = await store.update(session, payload);
     if (!next) return null;
@@ -124,7 +124,7 @@ export class Sessions {
    * report a logout while a copied cookie keeps working. `bestEffort` is for sessions that are
    * being replaced or are already dead at the IdP: the cookie is cleared regardless.
    */
-  async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope, options: { bestEffort?: boolean } = {}): Promise<string[]> {
+  async end(lookup: SessionLookup, cookies: Map<string, string>, scope: CookieScope, options: { bestEffort?: boolean } = {}): Promise<SetCookie[]> {
     if (lookup.state === 'found' || lookup.state === 'unavailable') {
       try {
         await this.storeFor(lookup.payload)?.delete(lookup.payload);

@@ -14,7 +14,11 @@ export type { UrlMapping } from './public-urls';
 
 export interface BrowserResponseOptions {
   requestId: string;
-  /** Gatehouse's own cookies for this response (a refreshed cookie session, a cleared cookie). */
+  /**
+   * Gatehouse's own `Set-Cookie` headers for this response (a refreshed cookie session, a cleared
+   * cookie), serialised by the server's writer (lib/server/upstream-route.ts); they join the
+   * upstream's, which are foreign strings.
+   */
   setCookies: readonly string[];
   /**
    * `COOKIE_PREFIX` and, in SSO modes, `SSO_SESSION_COOKIE_NAME`: names the upstream may not set.
