@@ -66,7 +66,9 @@ function createFront(port: number, backend: Front['backend']): Front {
         res.writeHead(answer.status, { 'content-type': answer.type, 'cache-control': 'no-store' });
         return void res.end(answer.body);
       }
-      const out = http.request({ ...front.backend, method: req.method, path: req.url, headers: req.headers }, (upstream) => {
+      // A fresh connection each (agent: false): after the IdP behind Front is restarted, a pooled
+      // connection to the old one could still be picked and fail the next login with a 502.
+      const out = http.request({ ...front.backend, agent: false, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' } }, (upstream) => {
         const parts: Buffer[] = [];
         upstream.on('data', (c: Buffer) => parts.push(c));
         upstream.on('end', () => {
