@@ -267,6 +267,14 @@ describe('forwarding (SPEC §4 item 5)', { timeout: 180_000 }, () => {
     assert.ok(navigated.body.toString().includes(String(navigated.headers['x-request-id'])), 'the page shows the correlation id');
   });
 
+  test('a silent upstream on a pooled connection (just used, handed out at once) → 504 after UPSTREAM_TIMEOUT too', async () => {
+    assert.equal((await send(`${api.appUrl}/api/before-hang`, { headers: FETCH_HEADERS })).status, 200, 'leaves a free pooled connection');
+    const fetched = await send(`${api.appUrl}/api/hang`, { headers: FETCH_HEADERS });
+    assert.equal(fetched.status, 504);
+    assert.equal(JSON.parse(fetched.body.toString()).error, 'upstream_timeout');
+    assert.ok(fetched.ms >= 900 && fetched.ms < 10_000, `${Math.round(fetched.ms)} ms for a 1s timeout`);
+  });
+
   test('an unreachable upstream → 502: JSON for fetch, the error page for navigation', async () => {
     const fetched = await send(`${api.appUrl}/down/x`, { headers: FETCH_HEADERS });
     assert.equal(fetched.status, 502);
