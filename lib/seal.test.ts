@@ -49,4 +49,13 @@ describe('seal', () => {
     assert.equal(await unseal('session', `x${sealed.slice(1)}`, [A], 60), null);
     assert.deepEqual(await unseal('session', sealed, [A], 60), { v: 1 }, 'the original still opens');
   });
+
+  test('only the exact form opens: nothing appended after the version, no second ~', async () => {
+    const sealed = await seal('session', { v: 1 }, [A], 60);
+    assert.ok(sealed.endsWith('~2'));
+    assert.deepEqual(await unseal('session', sealed, [A], 60), { v: 1 });
+    for (const variant of [`${sealed}x`, `${sealed}~2`, `${sealed}*x`, `${sealed}~`, sealed.slice(0, -2), `${sealed.slice(0, -2)}~3`, `~${sealed}`]) {
+      assert.equal(await unseal('session', variant, [A], 60), null, variant.slice(-12));
+    }
+  });
 });

@@ -70,8 +70,16 @@ function forget(key: string) {
   cache.bytes -= entry.bytes;
 }
 
+/**
+ * iron-session writes `<iron seal>~2` and reads a seal only up to its first `~`, so `<seal>x` or
+ * `<seal>~2~x` would open too. Only the exact form is accepted: one value has one spelling, and
+ * the last `*` field (the cache key) is the HMAC and nothing a sender appends.
+ */
+const VERSION_SUFFIX = '~2';
+const isCanonical = (sealed: string) => sealed.indexOf('~') === sealed.length - VERSION_SUFFIX.length && sealed.endsWith(VERSION_SUFFIX);
+
 export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {
-  if (!sealed || sealed.length > 64 * 1024) return null;
+  if (!sealed || sealed.length > 64 * 1024 || !isCanonical(sealed)) return null;
   const key = recentKey(purpose, secrets, sealed);
   const now = Date.now();
   const hit = recent.get(key);
@@ -85,7 +93,8 @@ export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: r
   }
   if (value !== null) {
     const expiry = sealExpiry(sealed);
-    remember(key, sealed, value, Math.min(now + RECENT_MS, expiry || now + RECENT_MS), 2 * sealed.length + 256);
+    // A copy: `sealed` is usually a slice of the whole Cookie header, which the entry would keep.
+    remember(key, Buffer.from(sealed, 'latin1').toString('latin1'), value, Math.min(now + RECENT_MS, expiry || now + RECENT_MS), 2 * sealed.length + 256);
   }
   return value;
 }

@@ -75,6 +75,9 @@ export function forward(req: IncomingMessage, res: ServerResponse, o: ForwardOpt
     req.resume();
     return o.onFailure('bad_request', new Error(framing.reason)); // no upstream request: not recorded
   }
+  // The client's connection closed while the gate decided (Node answers bytes after a request that
+  // do not parse with a 400 and closes): nobody would get the answer, so nothing is forwarded.
+  if (res.destroyed || req.socket?.destroyed) return void req.resume(); // no upstream request: not recorded
   const span = traceUpstreamCall(o.target, req.method, o.headers, o.upstream); // a span, and traceparent in o.headers, while tracing is on
   // Time to the upstream's response headers, or to the failure; once per request.
   const record = (outcome: UpstreamOutcome, status?: number) => {

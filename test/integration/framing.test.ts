@@ -12,6 +12,7 @@ import { startGatedStack } from './support';
 import { ROWS } from './framing-cases';
 import { runFramingRow, type FramingTarget } from './framing-check';
 import { FETCH, build, get, raw, withCookie } from './raw-http';
+import { eventually } from '../harness/wait';
 
 describe('request framing toward an upstream', { timeout: 240_000 }, () => {
   let stack: Stack;
@@ -52,6 +53,17 @@ describe('request framing toward an upstream', { timeout: 240_000 }, () => {
       test(`${context.name}: ${row.name}`, () => runFramingRow(row, context.target(), `${++n}`));
     }
   }
+
+  test('a complete request followed by bytes that do not parse: Node answers 400 and closes, and the request is never forwarded', async () => {
+    const before = stack.upstream.requests.length;
+    const request = build(get('/api/private/before-garbage?n=1', withCookie(session)), host);
+    const res = await raw(stack.port, Buffer.concat([request, Buffer.from('GARBAGE\r\n\r\n')]));
+    assert.equal(res.status, 400);
+    // Barrier: a request through the same gate after it reaches the upstream.
+    assert.equal((await raw(stack.port, build(get('/api/private/after-garbage?n=1', withCookie(session)), host))).status, 200);
+    await eventually('the barrier request to reach the upstream', 5_000, () => stack.upstream.requests.slice(before).some((r) => r.url === '/private/after-garbage?n=1'));
+    assert.deepEqual(stack.upstream.requests.slice(before).map((r) => r.url), ['/private/after-garbage?n=1'], 'nobody would get its answer: not forwarded');
+  });
 
   test('the app survived the whole table and logged no unhandled error', async () => {
     const ping = await raw(stack.port, build(get('/oauth2/ping'), host));
