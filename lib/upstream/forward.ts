@@ -54,14 +54,13 @@ const OUTCOME_OF_FAILURE: Record<Exclude<ForwardFailure, 'bad_request'>, Upstrea
  * and the agent then read some thirty properties from it slowly on every request.
  */
 function requestOptions(target: URL, method: string | undefined, headers: OutgoingHttpHeaders, agent: http.Agent | false): http.RequestOptions {
-  const { hostname, port, username, password } = target;
+  // No credentials to carry: configuration refuses upstream URLs with them (lib/config-values.ts).
+  const { hostname, port } = target;
   return {
     protocol: target.protocol,
     hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
     port: port === '' ? undefined : Number(port),
     path: `${target.pathname}${target.search}`,
-    // Credentials written in UPSTREAMS, as Node sends them: Basic, unless Authorization is set.
-    auth: username || password ? `${decodeURIComponent(username)}:${decodeURIComponent(password)}` : undefined,
     method,
     headers,
     agent,
