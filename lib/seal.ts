@@ -17,17 +17,26 @@ type PasswordMap = Record<string, string>;
  * stable when the list is reordered or shortened during a rotation.
  */
 const secretId = (secret: string) => String(parseInt(createHash('sha256').update(secret).digest('hex').slice(0, 8), 16));
-const passwordMaps = new WeakMap<readonly string[], { seal: PasswordMap; unseal: PasswordMap; cacheKey: string }>();
+/**
+ * The password maps of recent secret lists, by the list's contents: the Redis store opens each
+ * request's stored session with that session's own key, a new one-element list every time, and
+ * hashing it afresh cost three SHA-256 runs per request. Bounded like the cache of opened seals
+ * below (whose values already hold what these keys open).
+ */
+const PASSWORD_MAPS_MAX = 5_000;
+const passwordMaps = processWide('seal.passwords', () => new Map<string, { seal: PasswordMap; unseal: PasswordMap; cacheKey: string }>());
 
 function passwords(secrets: readonly string[]) {
-  let entry = passwordMaps.get(secrets);
+  const list = secrets.length === 1 ? secrets[0] : secrets.join('\u0000');
+  let entry = passwordMaps.get(list);
   if (!entry) {
     const unseal: PasswordMap = {};
     for (const secret of secrets) unseal[secretId(secret)] ??= secret;
     // Names the secret list in the cache of opened seals without holding the secrets themselves.
     const cacheKey = createHash('sha256').update(secrets.join('\u0000')).digest('base64url');
     entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal, cacheKey };
-    passwordMaps.set(secrets, entry);
+    passwordMaps.set(list, entry);
+    if (passwordMaps.size > PASSWORD_MAPS_MAX) passwordMaps.delete(passwordMaps.keys().next().value!);
   }
   return entry;
 }
