@@ -27,13 +27,13 @@ const PASSWORD_MAPS_MAX = 5_000;
 const passwordMaps = processWide('seal.passwords', () => new Map<string, { seal: PasswordMap; unseal: PasswordMap; cacheKey: string }>());
 
 function passwords(secrets: readonly string[]) {
-  const list = secrets.length === 1 ? secrets[0] : secrets.join('\u0000');
+  const list = secrets.join('\u0000');
   let entry = passwordMaps.get(list);
   if (!entry) {
     const unseal: PasswordMap = {};
     for (const secret of secrets) unseal[secretId(secret)] ??= secret;
     // Names the secret list in the cache of opened seals without holding the secrets themselves.
-    const cacheKey = createHash('sha256').update(secrets.join('\u0000')).digest('base64url');
+    const cacheKey = createHash('sha256').update(list).digest('base64url');
     entry = { seal: { [secretId(secrets[0])]: secrets[0] }, unseal, cacheKey };
     passwordMaps.set(list, entry);
     if (passwordMaps.size > PASSWORD_MAPS_MAX) passwordMaps.delete(passwordMaps.keys().next().value!);
