@@ -50,6 +50,35 @@ describe('seal', () => {
     assert.deepEqual(await unseal('session', sealed, [A], 60), { v: 1 }, 'the original still opens');
   });
 
+  test('per-session keys (a new list each call): a kept seal opens under its own key only, and still after many other keys', async () => {
+    const own = 'k'.repeat(43);
+    const sealed = await seal('stored-session', { v: 1 }, [own], 60);
+    assert.deepEqual(await unseal('stored-session', sealed, [own.slice()], 60), { v: 1 });
+    assert.equal(await unseal('stored-session', sealed, ['j'.repeat(43)], 60), null, 'another session\'s key');
+    assert.equal(await unseal('stored-session', sealed, [`${own}\u0000`], 60), null, 'a longer key');
+    for (let i = 0; i < 5_100; i++) await seal('stored-session', i, [`key-${i}`.padEnd(32, '.')], 60);
+    assert.deepEqual(await unseal('stored-session', sealed, [own], 60), { v: 1 }, 'evicted entries are made again');
+    assert.deepEqual(await unseal('stored-session', sealed, ['j'.repeat(43), own], 60), { v: 1 }, 'in a list, as in a rotation');
+  });
+
+  test('secret lists that would join to the same string stay apart', async () => {
+    const pair = [A, B];
+    const joined = [`${A}\u0000${B}`];
+    const sealedByB = await seal('session', { v: 'b' }, [B], 60);
+    assert.deepEqual(await unseal('session', sealedByB, pair, 60), { v: 'b' });
+    assert.equal(await unseal('session', sealedByB, joined, 60), null, 'the one joined secret is not the pair');
+    const sealedByJoined = await seal('session', { v: 'j' }, joined, 60);
+    assert.equal(await unseal('session', sealedByJoined, [A], 60), null);
+    assert.deepEqual(await unseal('session', await seal('session', { v: 'a' }, pair, 60), [A], 60), { v: 'a' }, 'the pair seals with its first secret');
+    const sealedByC = await seal('session', { v: 'c' }, [C, ''], 60);
+    assert.deepEqual(await unseal('session', sealedByC, [`${C}\u0000`], 60), null);
+    assert.deepEqual(await unseal('session', sealedByC, [C, ''], 60), { v: 'c' });
+  });
+
+  test('no secrets: nothing opens, and nothing throws', async () => {
+    assert.equal(await unseal('session', await seal('session', 1, [A], 60), [], 60), null);
+  });
+
   test('only the exact form opens: nothing appended after the version, no second ~', async () => {
     const sealed = await seal('session', { v: 1 }, [A], 60);
     assert.ok(sealed.endsWith('~2'));

@@ -27,7 +27,7 @@ const PASSWORD_MAPS_MAX = 5_000;
 const passwordMaps = processWide('seal.passwords', () => new Map<string, { seal: PasswordMap; unseal: PasswordMap; cacheKey: string }>());
 
 function passwords(secrets: readonly string[]) {
-  const list = secrets.join('\u0000');
+  const list = JSON.stringify(secrets); // one spelling per list: no two lists share a key
   let entry = passwordMaps.get(list);
   if (!entry) {
     const unseal: PasswordMap = {};
@@ -88,7 +88,7 @@ const VERSION_SUFFIX = '~2';
 const isCanonical = (sealed: string) => sealed.indexOf('~') === sealed.length - VERSION_SUFFIX.length && sealed.endsWith(VERSION_SUFFIX);
 
 export async function unseal<T>(purpose: SealPurpose, sealed: string, secrets: readonly string[], ttlSeconds: number): Promise<T | null> {
-  if (!sealed || sealed.length > 64 * 1024 || !isCanonical(sealed)) return null;
+  if (!sealed || sealed.length > 64 * 1024 || !isCanonical(sealed) || secrets.length === 0) return null;
   const key = recentKey(purpose, secrets, sealed);
   const now = Date.now();
   const hit = recent.get(key);
