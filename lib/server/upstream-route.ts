@@ -45,12 +45,20 @@ function headersForUpstream(gh: Gatehouse, req: IncomingMessage, r: Routed, gate
   });
 }
 
+/** The routes an answer's URLs are mapped back through, its own first; the same for every request of a route. */
+const mappedRoutes = new WeakMap<UpstreamRoute, readonly UpstreamRoute[]>();
+function routesFor(gh: Gatehouse, upstream: UpstreamRoute): readonly UpstreamRoute[] {
+  let routes = mappedRoutes.get(upstream);
+  if (!routes) mappedRoutes.set(upstream, (routes = [upstream, ...gh.config.upstreams.filter((other) => other !== upstream)]));
+  return routes;
+}
+
 /** How an upstream's answer is made safe for the browser (lib/upstream/response-headers.ts). */
 const upstreamAnswer = (gh: Gatehouse, r: Routed, upstream: UpstreamRoute, setCookies: readonly SetCookie[]): BrowserResponseOptions => ({
   requestId: r.requestId,
   setCookies: setCookieHeaders(setCookies),
   ownCookies: { prefix: gh.config.cookiePrefix, sessionName: gh.config.sso?.sessionCookieName },
-  mapping: { ingress: r.ingress.ingress, routes: [upstream, ...gh.config.upstreams.filter((other) => other !== upstream)] },
+  mapping: { ingress: r.ingress.ingress, routes: routesFor(gh, upstream) },
 });
 
 /** The gate's answer when it does not let the request pass: 302 to log in, 401 JSON, or 403 (access rules). */

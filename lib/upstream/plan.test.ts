@@ -140,6 +140,10 @@ describe('upstreamRequestHeaders', () => {
   test('headers the client names in Connection are hop-by-hop too (RFC 9110 §7.6.1)', () => {
     const out = upstreamRequestHeaders({ ...base, connection: 'close, X-Hop-Secret', 'x-hop-secret': 'for the next hop only' }, options());
     assert.equal('x-hop-secret' in out, false);
+    for (const connection of ['keep-alive, x-hop-secret', 'Keep-Alive, X-Hop-Secret', 'keep-alive,x-hop-secret']) {
+      assert.equal('x-hop-secret' in upstreamRequestHeaders({ ...base, connection, 'x-hop-secret': 's' }, options()), false, connection);
+    }
+    assert.equal(upstreamRequestHeaders({ ...base, connection: 'keep-alive', 'x-other': 'o' }, options())['x-other'], 'o');
   });
 
   test('Next.js internals and Gatehouse internals are dropped', () => {
@@ -240,5 +244,14 @@ describe('upstreamRequestHeaders: framing (request smuggling)', () => {
     const incoming: IncomingHttpHeaders = { ...base, x_auth_request_user: 'admin', 'x-auth-request-email': 'a@b', x_forwarded_host: 'evil', x_request_id: 'x', content_length: '5' };
     const out = upstreamRequestHeaders(incoming, options());
     for (const name of Object.keys(incoming)) if (name !== 'host') assert.equal(name in out, false, name);
+  });
+
+  test('the same answers after a flood of new header names (the per-name memo is bounded)', () => {
+    const flood: IncomingHttpHeaders = { ...base };
+    for (let n = 0; n < 3000; n++) flood[`x-flood-${n}`] = 'v';
+    assert.equal(Object.keys(upstreamRequestHeaders(flood, options())).filter((name) => name.startsWith('x-flood-')).length, 3000);
+    const out = upstreamRequestHeaders({ ...base, x_auth_request_user: 'admin', 'x-middleware-subrequest': 'm', 'x-kept': 'yes' }, options());
+    assert.equal('x_auth_request_user' in out || 'x-middleware-subrequest' in out, false);
+    assert.equal(out['x-kept'], 'yes');
   });
 });

@@ -54,9 +54,19 @@ export interface UpstreamRequestOptions {
  * `X_Auth_Request_User` and `X-Auth-Request-User` to the same variable.
  */
 function isSetByGatehouse(name: string): boolean {
-  const n = name.replaceAll('_', '-');
-  return HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
+  let decided = decisionsByName.get(name);
+  if (decided === undefined) {
+    const n = name.replaceAll('_', '-');
+    decided = HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
+    // Clients choose header names: a flood of new ones empties the memo instead of growing it.
+    if (decisionsByName.size >= MAX_DECISIONS) decisionsByName.clear();
+    decisionsByName.set(name, decided);
+  }
+  return decided;
 }
+/** The same few dozen header names arrive on every request; each is decided once. */
+const decisionsByName = new Map<string, boolean>();
+const MAX_DECISIONS = 1024;
 const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forwarded', 'x-request-id', 'content-length']);
 
 /** The identity of a session for {@link UpstreamRequestOptions.identity}; null without one. */
