@@ -76,15 +76,21 @@ export function ceilingRatios(ceiling: ScenarioResult, gh: ScenarioResult) {
   };
 }
 
-/** One line per Gatehouse store against the ceiling, then the cookie store against the Redis store. */
-export function printCeilingRatios(ceiling: ScenarioResult, table: Record<'cookie' | 'redis', CeilingRatios>, stores: Record<'cookie' | 'redis', ScenarioResult>) {
+type AgainstCeiling = 'nextEnvironment' | 'cookie' | 'redis';
+
+/**
+ * One line for the ceiling in Next's environment (what hosting Next costs by itself), one per
+ * Gatehouse store against the ceiling, then the cookie store against the Redis store.
+ */
+export function printCeilingRatios(ceiling: ScenarioResult, table: Record<AgainstCeiling, CeilingRatios>, stores: Record<AgainstCeiling, ScenarioResult>) {
   const mark = (ok: boolean) => (ok ? 'within' : 'OVER');
   console.log(`\nGatehouse / Node ceiling (proxy CPU per request, latency under the same load; issue 9 targets CPU x${CEILING_TARGETS.cpuPerRequest}, p99 x${CEILING_TARGETS.p99}):`);
-  console.log(`  ceiling CPU ${f(ceiling.cpuMsPerRequest.proxy, 3)} ms/request  p50 ${f(ceiling.latencyMs.p50)} ms  p99 ${f(ceiling.latencyMs.p99)} ms  ${f(ceiling.rps, 0)} req/s`);
+  console.log(`  ceiling         CPU ${f(ceiling.cpuMsPerRequest.proxy, 3)} ms/request  p50 ${f(ceiling.latencyMs.p50)} ms  p99 ${f(ceiling.latencyMs.p99)} ms  ${f(ceiling.rps, 0)} req/s`);
+  const labels: Record<AgainstCeiling, string> = { nextEnvironment: 'ceiling in Next', cookie: 'cookie', redis: 'redis' };
   for (const [name, r] of Object.entries(table)) {
-    const gh = stores[name as keyof typeof stores];
+    const gh = stores[name as AgainstCeiling];
     console.log(
-      `  ${name.padEnd(7)} CPU x${f(r.cpuPerRequest)} (${f(gh.cpuMsPerRequest.proxy, 3)} ms, ${mark(r.withinTargets.cpuPerRequest)})` +
+      `  ${labels[name as AgainstCeiling].padEnd(15)} CPU x${f(r.cpuPerRequest)} (${f(gh.cpuMsPerRequest.proxy, 3)} ms, ${mark(r.withinTargets.cpuPerRequest)})` +
         `  p99 x${f(r.p99)} (${f(gh.latencyMs.p99)} ms, ${mark(r.withinTargets.p99)})  p50 x${f(r.p50)}  throughput x${f(r.throughput)}`,
     );
   }

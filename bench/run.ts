@@ -1,7 +1,7 @@
 // `npm run bench`: Gatehouse against a direct call to the same upstream (SPEC §9) and against the
 // "Node ceiling" (bench/ceiling.ts: the least a Node session proxy does per request, issue 9), with
 // real parts: the dev IdP, redis-server on a free port, a minimal upstream and the ceiling each in
-// its own process, and two production Gatehouse servers (cookie store, Redis store). The load
+// its own process (the ceiling twice: alone, and with Next.js loaded beside it), and two production Gatehouse servers (cookie store, Redis store). The load
 // generator runs in this process. Then the refresh-under-concurrency check on two replicas sharing
 // Redis, and, when asked for, a memory soak.
 //
@@ -17,7 +17,7 @@
 // This file is the order of events; the parts live beside it: knobs.ts (the environment),
 // setup.ts (starting and stopping the stack, the scenarios), measure.ts (load runs with CPU
 // accounting), report.ts (printing and latest.json), load.ts, procstat.ts, refresh.ts, soak.ts,
-// upstream.ts and ceiling.ts (with ceiling-session.ts, serve.ts).
+// upstream.ts and ceiling.ts (with ceiling-session.ts, serve.ts, next-environment.ts).
 
 import { CONNECTIONS, DURATION_MS, REFRESH_PARALLEL, REFRESH_SESSIONS, REFRESH_TOKEN_TTL_S, ROUNDS, SOAK_MS, WARMUP_MS } from './knobs';
 import { measureOnce, measureSingleConnection, scenarioResult, type Run } from './measure';
@@ -32,9 +32,9 @@ async function main(): Promise<number> {
 
   // --- setup -------------------------------------------------------------------------------
   const { upstream, ghCookie, ghRedis, replicas, refreshIdp, scenarios: byRole } = await setUpBench(t0);
-  // The ceiling runs right after the direct call in every round, before the two stores.
+  // The two ceilings run right after the direct call in every round, before the two stores.
   // With BENCH_TRACING=1 the tracing Gatehouse runs last, right after the same store without.
-  const scenarios = [byRole.direct, byRole.ceiling, byRole.cookie, byRole.redis, ...(byRole.tracing ? [byRole.tracing] : [])];
+  const scenarios = [byRole.direct, byRole.ceiling, byRole.ceilingInNext, byRole.cookie, byRole.redis, ...(byRole.tracing ? [byRole.tracing] : [])];
 
   // --- throughput and latency ------------------------------------------------------------------
   console.log(`bench: ${CONNECTIONS} connections; per scenario ${ROUNDS} interleaved runs of ${WARMUP_MS} ms warm-up + ${DURATION_MS / ROUNDS} ms\n`);
@@ -46,12 +46,12 @@ async function main(): Promise<number> {
   }
   const results = scenarios.map((s) => scenarioResult(s, runs.get(s)!));
   printTable(results);
-  const [direct, ceiling, cookie, viaRedis] = results;
+  const [direct, ceiling, ceilingInNext, cookie, viaRedis] = results;
   const ratioTable = { ceiling: ratios(direct, ceiling), cookie: ratios(direct, cookie), redis: ratios(direct, viaRedis) };
   printRatios(ratioTable);
-  const ceilingTable = { cookie: ceilingRatios(ceiling, cookie), redis: ceilingRatios(ceiling, viaRedis) };
-  printCeilingRatios(ceiling, ceilingTable, { cookie, redis: viaRedis });
-  const tracing = byRole.tracing?.sink ? tracingCost(viaRedis, results[4], await sinkStats(byRole.tracing.sink.url)) : undefined;
+  const ceilingTable = { nextEnvironment: ceilingRatios(ceiling, ceilingInNext), cookie: ceilingRatios(ceiling, cookie), redis: ceilingRatios(ceiling, viaRedis) };
+  printCeilingRatios(ceiling, ceilingTable, { nextEnvironment: ceilingInNext, cookie, redis: viaRedis });
+  const tracing = byRole.tracing?.sink ? tracingCost(viaRedis, results[5], await sinkStats(byRole.tracing.sink.url)) : undefined;
   if (tracing) printTracingCost(tracing);
 
   // --- latency without queueing: one connection ---------------------------------------------

@@ -46,9 +46,13 @@ export interface BenchProcess {
 }
 export type Upstream = BenchProcess;
 
-/** Starts `bench/<script>` in its own process and waits for the {"port"} line it prints when ready. */
-async function startBenchProcess(script: string, env: Record<string, string> = {}): Promise<BenchProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', script)], {
+/**
+ * Starts `bench/<script>` in its own process, with `preload` (bench modules) imported first, and
+ * waits for the {"port"} line it prints when ready.
+ */
+async function startBenchProcess(script: string, env: Record<string, string> = {}, preload: string[] = []): Promise<BenchProcess> {
+  const imports = preload.flatMap((module) => ['--import', path.join(ROOT, 'bench', module)]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...imports, path.join(ROOT, 'bench', script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -67,8 +71,11 @@ async function startBenchProcess(script: string, env: Record<string, string> = {
   return { url: `http://127.0.0.1:${port}`, process: child };
 }
 
-/** The Node ceiling with one sealed session in `redis`: its URL and the Cookie header that selects it. */
-async function startCeiling(upstream: Upstream, redis: RedisServer, accessToken: string): Promise<{ ceiling: BenchProcess; cookie: string }> {
+/**
+ * The Node ceiling with one sealed session in `redis`: its URL and the Cookie header that selects
+ * it. `preload`: bench modules the ceiling process imports first (bench/next-environment.ts).
+ */
+async function startCeiling(upstream: Upstream, redis: RedisServer, accessToken: string, preload: string[] = []): Promise<{ ceiling: BenchProcess; cookie: string }> {
   const key = randomBytes(32);
   const id = randomBytes(16).toString('base64url');
   await redis.client().set(ceilingSessionKey(id), seal(key, sessionJson(id, accessToken)));
@@ -76,7 +83,9 @@ async function startCeiling(upstream: Upstream, redis: RedisServer, accessToken:
     CEILING_UPSTREAM: upstream.url,
     CEILING_REDIS_PORT: String(redis.port),
     CEILING_KEY: key.toString('base64url'),
-  });
+    // Next's production build, as Gatehouse runs it (bench/next-environment.ts).
+    NODE_ENV: 'production',
+  }, preload);
   return { ceiling, cookie: `${CEILING_COOKIE}=${id}` };
 }
 
@@ -130,10 +139,12 @@ export interface Scenario {
   sink?: BenchProcess;
 }
 
-/** The four throughput scenarios, by role. */
+/** The five throughput scenarios, by role. */
 export interface Scenarios {
   direct: Scenario;
   ceiling: Scenario;
+  /** The same ceiling with Next.js loaded in its process (bench/next-environment.ts). */
+  ceilingInNext: Scenario;
   cookie: Scenario;
   redis: Scenario;
   /** BENCH_TRACING=1: the Redis store with traces exported (every request sampled) to a local OTLP sink. */
@@ -209,9 +220,11 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
   const redisSession = await login(ghRedis, 'bench-redis-user');
   const ceilingToken = randomBytes(32).toString('base64url');
   const { ceiling, cookie: ceilingCookie } = await startCeiling(upstream, redis, ceilingToken);
+  const { ceiling: ceilingInNext, cookie: ceilingInNextCookie } = await startCeiling(upstream, redis, ceilingToken, ['next-environment.ts']);
   const ghHeaders = (cookie: string) => ({ ...FETCH_HEADERS, cookie });
   await expect200(`${upstream.url}/bench`, { ...FETCH_HEADERS, authorization: directToken }, 'direct');
   await expectToken(`${ceiling.url}/whoami`, ghHeaders(ceilingCookie), ceilingToken, 'node ceiling');
+  await expectToken(`${ceilingInNext.url}/whoami`, ghHeaders(ceilingInNextCookie), ceilingToken, 'node ceiling in Next');
   await expect200(`${ghCookie.url}/api/bench`, ghHeaders(cookieSession), 'gatehouse cookie store');
   await expect200(`${ghRedis.url}/api/bench`, ghHeaders(redisSession), 'gatehouse redis store');
 
@@ -219,6 +232,7 @@ export async function setUpBench(t0: number): Promise<BenchStack> {
   const scenarios: Scenarios = {
     direct: { name: 'direct', url: `${upstream.url}/bench`, headers: { ...FETCH_HEADERS, authorization: directToken } },
     ceiling: { name: 'node ceiling', url: `${ceiling.url}/bench`, headers: ghHeaders(ceilingCookie), proxy: ceiling, redis },
+    ceilingInNext: { name: 'ceiling in Next', url: `${ceilingInNext.url}/bench`, headers: ghHeaders(ceilingInNextCookie), proxy: ceilingInNext, redis },
     cookie: { name: 'gatehouse cookie', url: `${ghCookie.url}/api/bench`, headers: ghHeaders(cookieSession), proxy: ghCookie },
     redis: { name: 'gatehouse redis', url: `${ghRedis.url}/api/bench`, headers: ghHeaders(redisSession), proxy: ghRedis, redis },
     ...(tracing ? { tracing } : {}),
