@@ -253,5 +253,8 @@ describe('upstreamRequestHeaders: framing (request smuggling)', () => {
     const out = upstreamRequestHeaders({ ...base, x_auth_request_user: 'admin', 'x-middleware-subrequest': 'm', 'x-kept': 'yes' }, options());
     assert.equal('x_auth_request_user' in out || 'x-middleware-subrequest' in out, false);
     assert.equal(out['x-kept'], 'yes');
+    const long = `x-auth-request-${'a'.repeat(200)}`;
+    assert.equal(long in upstreamRequestHeaders({ ...base, [long]: 'v', [long.replaceAll('-', '_')]: 'v' }, options()), false);
+    assert.equal(upstreamRequestHeaders({ ...base, [`x-long-${'b'.repeat(200)}`]: 'kept' }, options())[`x-long-${'b'.repeat(200)}`], 'kept');
   });
 });

@@ -58,7 +58,9 @@ function isSetByGatehouse(name: string): boolean {
   if (decided === undefined) {
     const n = name.replaceAll('_', '-');
     decided = HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
-    // Clients choose header names: a flood of new ones empties the memo instead of growing it.
+    // Clients choose header names: a flood of new ones empties the memo instead of growing it,
+    // and long ones are not kept (1,024 names of 16 KB would hold 16 MB).
+    if (name.length > MAX_MEMO_NAME) return decided;
     if (decisionsByName.size >= MAX_DECISIONS) decisionsByName.clear();
     decisionsByName.set(name, decided);
   }
@@ -67,6 +69,7 @@ function isSetByGatehouse(name: string): boolean {
 /** The same few dozen header names arrive on every request; each is decided once. */
 const decisionsByName = new Map<string, boolean>();
 const MAX_DECISIONS = 1024;
+const MAX_MEMO_NAME = 64;
 const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forwarded', 'x-request-id', 'content-length']);
 
 /** The identity of a session for {@link UpstreamRequestOptions.identity}; null without one. */
