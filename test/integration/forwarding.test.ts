@@ -224,6 +224,31 @@ describe('forwarding (SPEC §4 item 5)', { timeout: 180_000 }, () => {
     assert.equal(res.headers['x-request-id'], 'trace-123');
   });
 
+  test('after a flood of new header names, client-sent internal and hop-by-hop headers still never reach the upstream', async () => {
+    // Header decisions are remembered per name, in a bounded memo that a flood empties (lib/upstream/plan.ts).
+    for (let round = 0; round < 12; round++) {
+      const flood = Object.fromEntries(Array.from({ length: 100 }, (_, n) => [`x-flood-${round}-${n}`, 'v']));
+      assert.equal((await send(`${api.appUrl}/api/flood`, { headers: { ...FETCH_HEADERS, cookie: session, ...flood } })).status, 200);
+    }
+    const long = `x-auth-request-${'a'.repeat(200)}`;
+    const hostile = {
+      x_auth_request_user: 'admin',
+      'x-auth-request-email': 'admin@example.com',
+      [long]: 'v',
+      'x-forwarded-host': 'evil.example',
+      'x-middleware-subrequest': 'middleware',
+      connection: 'keep-alive, x-hop',
+      'x-hop': 'for the next hop only',
+      'x-kept': 'yes',
+    };
+    assert.equal((await send(`${api.appUrl}/api/me-after-flood`, { headers: { ...FETCH_HEADERS, cookie: session, ...hostile } })).status, 200);
+    const rec = api.upstream.last('/me-after-flood')!;
+    for (const name of ['x_auth_request_user', 'x-auth-request-email', long, 'x-middleware-subrequest', 'x-hop']) assert.equal(name in rec.headers, false, name);
+    assert.notEqual(rec.headers['x-forwarded-host'], 'evil.example');
+    assert.equal(rec.headers['x-kept'], 'yes');
+    assert.match(String(rec.headers.authorization), /^Bearer \S+$/);
+  });
+
   test('a body exactly at UPSTREAM_MAX_BODY is forwarded whole', async () => {
     const body = randomBytes(LIMIT);
     const res = await send(`${sidecar.appUrl}/echo-body`, { method: 'POST', headers: FETCH_HEADERS, pieces: pieces(body) });
