@@ -46,14 +46,17 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/package.json /app/package-lock.json /app/next.config.ts ./
 COPY --from=build /app/.next ./.next
 COPY --from=build /app/dist ./dist
-# App files stay root-owned (the process cannot change its own code); only Next's cache directory
-# belongs to the app user. With a read-only root file system mount a volume there (and on /tmp).
-RUN mkdir -p .next/cache && chown 10001:10001 .next/cache
-# Metadata last: a new revision changes no layer above.
+# Metadata last: a new revision changes no layer above. The arguments come before the one RUN
+# below because podman (buildah) keys a cached LABEL by its unexpanded text: only a RUN's cache key
+# holds the arguments' values, so without this a build at a new commit that changed nothing in the
+# image would keep the previous commit's revision label.
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG BASE_IMAGE
 ARG CREATED=unknown
+# App files stay root-owned (the process cannot change its own code); only Next's cache directory
+# belongs to the app user. With a read-only root file system mount a volume there (and on /tmp).
+RUN mkdir -p .next/cache && chown 10001:10001 .next/cache
 LABEL org.opencontainers.image.title="Gatehouse" \
       org.opencontainers.image.description="OpenID Connect login proxy (backend-for-frontend) in front of web apps and APIs" \
       org.opencontainers.image.version="${VERSION}" \
