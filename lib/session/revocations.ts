@@ -9,6 +9,7 @@
  * of unproven entries can never evict. Unproven entries push out only each other, oldest first.
  */
 import { createHash } from 'node:crypto';
+import { boundedMemo } from '../memo';
 
 export type Trust = 'proven' | 'unproven';
 
@@ -54,18 +55,14 @@ const sha256Key = (kind: string, value: string) => createHash('sha256').update(k
  * digest up costs far less than computing it again. Bounded: cleared whole when full.
  */
 const DIGEST_MEMO_MAX = 30_000;
-const digestMemo = { id: new Map<string, string>(), sid: new Map<string, string>(), sub: new Map<string, string>() };
-function digest(kind: 'id' | 'sid' | 'sub', value: string): string {
-  if (value.length > 512) return sha256Key(kind, value); // not worth keeping (sids are capped at 512 anyway)
-  const memo = digestMemo[kind];
-  let key = memo.get(value);
-  if (key === undefined) {
-    if (memo.size >= DIGEST_MEMO_MAX) memo.clear();
-    key = sha256Key(kind, value);
-    memo.set(value, key);
-  }
-  return key;
-}
+/** Longer values are hashed each time: not worth keeping (sids are capped at 512 anyway). */
+const DIGEST_MEMO_KEY_MAX = 512;
+const digests = {
+  id: boundedMemo((value) => sha256Key('id', value), DIGEST_MEMO_MAX, DIGEST_MEMO_KEY_MAX),
+  sid: boundedMemo((value) => sha256Key('sid', value), DIGEST_MEMO_MAX, DIGEST_MEMO_KEY_MAX),
+  sub: boundedMemo((value) => sha256Key('sub', value), DIGEST_MEMO_MAX, DIGEST_MEMO_KEY_MAX),
+};
+const digest = (kind: 'id' | 'sid' | 'sub', value: string): string => digests[kind](value);
 
 export interface RevocationLimits {
   /** Proven entries: one per logout a user or the IdP actually made. */

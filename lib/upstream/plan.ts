@@ -7,6 +7,7 @@ import type { UpstreamRoute } from '../config';
 import { foreignCookieHeader } from '../http/cookies';
 import { dropSegments, segmentCount } from '../http/request-path';
 import { applyFraming, requestFraming } from './framing';
+import { boundedMemo } from '../memo';
 import { connectionNamed, HOP_BY_HOP, NEXT_INTERNAL } from './hop-by-hop';
 import { identityHeaders, type IdentitySource } from './identity-headers';
 import type { Session } from '../session/session';
@@ -53,23 +54,15 @@ export interface UpstreamRequestOptions {
  * itself. Checked with `_` read as `-`, because CGI-style upstreams (PHP, WSGI, Rack) map
  * `X_Auth_Request_User` and `X-Auth-Request-User` to the same variable.
  */
-function isSetByGatehouse(name: string): boolean {
-  let decided = decisionsByName.get(name);
-  if (decided === undefined) {
+const isSetByGatehouse = boundedMemo(
+  (name) => {
     const n = name.replaceAll('_', '-');
-    decided = HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
-    // Clients choose header names: a flood of new ones empties the memo instead of growing it,
-    // and long ones are not kept (1,024 names of 16 KB would hold 16 MB).
-    if (name.length > MAX_MEMO_NAME) return decided;
-    if (decisionsByName.size >= MAX_DECISIONS) decisionsByName.clear();
-    decisionsByName.set(name, decided);
-  }
-  return decided;
-}
-/** The same few dozen header names arrive on every request; each is decided once. */
-const decisionsByName = new Map<string, boolean>();
-const MAX_DECISIONS = 1024;
-const MAX_MEMO_NAME = 64;
+    return HOP_BY_HOP.has(n) || NEXT_INTERNAL.test(n) || OWN_REQUEST_HEADERS.has(n) || n.startsWith('x-forwarded-') || n.startsWith('x-auth-request-');
+  },
+  // The same few dozen names arrive on every request; real names are far shorter than 64.
+  1024,
+  64,
+);
 const OWN_REQUEST_HEADERS = new Set(['authorization', 'cookie', 'host', 'forwarded', 'x-request-id', 'content-length']);
 
 /** The identity of a session for {@link UpstreamRequestOptions.identity}; null without one. */
